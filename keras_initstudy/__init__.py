@@ -1,0 +1,13 @@
+"""keras_initstudy: why network weights must not start at zero.
+
+Importing the package registers its initializers with Keras, so models saved
+with them load again.
+"""
+
+from keras_initstudy import initializers
+from keras_initstudy.initializers import get
+from keras_initstudy.initializers import names
+
+__version__ = "0.1.0"
+
+__all__ = ["initializers", "get", "names", "__version__"]

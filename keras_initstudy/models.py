@@ -1,0 +1,102 @@
+"""Model factory: the article's networks, built with any initializer.
+
+Initializers are given by registry name (see
+`keras_initstudy.initializers.names()`), by config or as instances. A name
+gives every layer its own instance; random ones are seeded `seed + i` for the
+i-th layer, so layers never share values by accident and the same seed
+rebuilds the same model.
+"""
+
+import keras
+
+from keras_initstudy import initializers
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+
+
+def _layer_initializer(identifier, seed, index):
+    if isinstance(identifier, str):
+        return initializers.get(
+            identifier, seed=None if seed is None else seed + index
+        )
+    return initializers.get(identifier)
+
+
+def mlp(
+    hidden_units=(128,),
+    activation="relu",
+    kernel_initializer="he_normal",
+    bias_initializer="zeros",
+    num_classes=10,
+    input_shape=(28, 28),
+    dropout=0.0,
+    seed=None,
+    name="mlp",
+):
+    """Builds a fully connected classifier that outputs logits.
+
+    The article's network: inputs flattened, `len(hidden_units)` Dense
+    layers with `activation`, and a Dense output layer of `num_classes`
+    logits (train with `from_logits=True`). The kernel initializer applies to
+    every Dense layer, the output layer included, as in the article.
+
+    Args:
+        hidden_units: widths of the hidden layers (may be empty: softmax
+            regression).
+        activation: the hidden activation, a name Keras knows.
+        kernel_initializer: initializer name, config or instance.
+        bias_initializer: initializer name, config or instance.
+        num_classes: number of output logits.
+        input_shape: shape of one example (flattened inside the model).
+        dropout: dropout rate after each hidden layer, in [0, 1).
+        seed: base seed for initializers given by name, and for dropout.
+        name: the model name.
+
+    Returns:
+        A built `keras.Model`; hidden layers are named `hidden_1`, ...,
+        the output layer `output`.
+    """
+    hidden_units = tuple(int(u) for u in hidden_units)
+    if any(u < 1 for u in hidden_units):
+        raise ValueError(
+            f"Hidden layer widths must be positive. Received: "
+            f"hidden_units={hidden_units}"
+        )
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(
+            f"`dropout` must be in [0, 1). Received: dropout={dropout}"
+        )
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = keras.layers.Flatten(name="flatten")(inputs)
+    for i, units in enumerate(hidden_units):
+        x = keras.layers.Dense(
+            units,
+            activation=activation,
+            kernel_initializer=_layer_initializer(
+                kernel_initializer, seed, 2 * i
+            ),
+            bias_initializer=_layer_initializer(
+                bias_initializer, seed, 2 * i + 1
+            ),
+            name=f"hidden_{i + 1}",
+        )(x)
+        if dropout:
+            x = keras.layers.Dropout(
+                dropout,
+                seed=None if seed is None else seed + 1000 + i,
+                name=f"dropout_{i + 1}",
+            )(x)
+    n = len(hidden_units)
+    outputs = keras.layers.Dense(
+        num_classes,
+        kernel_initializer=_layer_initializer(kernel_initializer, seed, 2 * n),
+        bias_initializer=_layer_initializer(bias_initializer, seed, 2 * n + 1),
+        name="output",
+    )(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def hidden_layers(model):
+    """Returns the model's Dense layers except the last (the output layer)."""
+    dense = [l for l in model.layers if isinstance(l, keras.layers.Dense)]
+    return dense[:-1]

@@ -1,0 +1,73 @@
+"""Run records: metrics.json written atomically, read back as dicts."""
+
+import json
+import math
+import os
+import tempfile
+
+METRICS_FILE = "metrics.json"
+
+
+class OutputDirError(OSError):
+    """The output folder cannot be created or written (one-line message)."""
+
+
+def prepare_output_dir(path):
+    """Creates `path` if needed and checks that it is writable.
+
+    Raises:
+        OutputDirError: with a one-line message, before any work is done.
+    """
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
+    except OSError as e:
+        raise OutputDirError(
+            f"Output folder {path} is not writable: {e.strerror or e}."
+        ) from None
+    return path
+
+
+def _jsonable(value):
+    """Makes NaN and infinities JSON-safe (as None) and tuples lists."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def write_json_atomic(path, payload):
+    """Writes JSON to `path` through a temporary file and a rename.
+
+    A reader sees either the old file or the complete new one, never a
+    partial write.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(_jsonable(payload), f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_metrics(output_dir, metrics):
+    """Writes `<output_dir>/metrics.json` atomically and returns its path."""
+    return write_json_atomic(os.path.join(output_dir, METRICS_FILE), metrics)
+
+
+def read_metrics(path):
+    """Reads a metrics.json file, or the one inside a run folder."""
+    if os.path.isdir(path):
+        path = os.path.join(path, METRICS_FILE)
+    with open(path) as f:
+        return json.load(f)

@@ -1,0 +1,106 @@
+"""A whole classification run: config -> data -> model -> training -> record.
+
+`run_classifier` is what `experiments/mnist.py` and the sweeps call; it
+returns the metrics.json record as a dict, so tests and studies need no
+binary.
+"""
+
+import dataclasses
+import math
+
+import keras
+
+from keras_initstudy import data
+from keras_initstudy import diagnostics
+from keras_initstudy import models
+from keras_initstudy import training
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierConfig:
+    """Everything that defines one run (all of it goes into metrics.json)."""
+
+    init: str = "zeros"
+    bias_init: str = "zeros"
+    activation: str = "relu"
+    hidden_units: tuple = (128,)
+    dropout: float = 0.0
+    iterations: int = 100
+    batch_size: int = 100
+    optimizer: str = "sgd"
+    learning_rate: float | None = None
+    seed: int = 0
+    dataset: str = "mnist"
+    data_dir: str | None = None
+
+    def train_config(self):
+        return training.TrainConfig(
+            iterations=self.iterations,
+            batch_size=self.batch_size,
+            optimizer=self.optimizer,
+            learning_rate=self.learning_rate,
+            seed=self.seed,
+        )
+
+
+def build_model(config):
+    """The MLP a config describes, seeded with `config.seed`."""
+    return models.mlp(
+        hidden_units=config.hidden_units,
+        activation=config.activation,
+        kernel_initializer=config.init,
+        bias_initializer=config.bias_init,
+        dropout=config.dropout,
+        seed=config.seed,
+    )
+
+
+def layer_distinct_units(model):
+    """Distinct units (see `diagnostics.distinct_units`) per hidden layer."""
+    return [
+        diagnostics.distinct_units(layer.kernel.numpy(), layer.bias.numpy())
+        for layer in models.hidden_layers(model)
+    ]
+
+
+def run_classifier(config, dataset=None, callbacks=()):
+    """Trains and evaluates the model of `config`; returns its record.
+
+    Args:
+        config: a `ClassifierConfig`.
+        dataset: an already loaded `data.Dataset` (loaded from `config` when
+            None).
+        callbacks: extra Keras callbacks for the training loop.
+
+    Returns:
+        The metrics dict: `config`, `train_loss`, `eval_iterations`,
+        `eval_loss`, `test_loss`, `test_accuracy`, `distinct_units` (after
+        training) and `distinct_units_at_init`, `status`, `data_source`.
+    """
+    train_config = config.train_config()
+    if dataset is None:
+        dataset = data.load(config.dataset, config.data_dir)
+    keras.utils.set_random_seed(config.seed)
+    model = build_model(config)
+    at_init = layer_distinct_units(model)
+    result = training.train(
+        model, dataset.x_train, dataset.y_train, train_config, callbacks
+    )
+    test_loss, test_accuracy = training.evaluate(
+        model, dataset.x_test, dataset.y_test
+    )
+    if not math.isfinite(test_loss):
+        result["status"] = training.STATUS_DIVERGED
+    record = {
+        "config": {
+            **dataclasses.asdict(config),
+            "learning_rate": train_config.effective_learning_rate,
+        },
+        **result,
+        "test_loss": test_loss,
+        "test_accuracy": test_accuracy,
+        "distinct_units_at_init": at_init,
+        "distinct_units": layer_distinct_units(model),
+        "data_source": dataset.source,
+    }
+    return record

@@ -1,0 +1,209 @@
+"""One training loop for every experiment.
+
+`train` runs plain minibatch gradient descent for a fixed number of
+iterations and records what the article plots: the loss of each minibatch
+(not Keras's running epoch mean), the loss on a fixed evaluation subset every
+`eval_every` iterations, and whether the run diverged. Keras callbacks get
+`on_train_begin`, `on_train_batch_end` (with `logs["loss"]`) and
+`on_train_end`, so monitors written for `model.fit` work here too.
+"""
+
+import dataclasses
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+OPTIMIZERS = ("sgd", "momentum", "adam")
+DEFAULT_LEARNING_RATES = {"sgd": 0.1, "momentum": 0.01, "adam": 0.001}
+STATUS_OK = "ok"
+STATUS_DIVERGED = "diverged"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """How to train.
+
+    Attributes:
+        iterations: number of minibatch updates.
+        batch_size: examples per minibatch.
+        optimizer: one of `OPTIMIZERS` ("momentum" is SGD with momentum 0.9).
+        learning_rate: None picks `DEFAULT_LEARNING_RATES[optimizer]`.
+        seed: seeds the minibatch order (the training set is shuffled with
+            it, and reshuffled for each pass).
+        eval_every: evaluate the fixed subset every this many iterations.
+        eval_size: size of the fixed evaluation subset (the first examples
+            of the training set).
+    """
+
+    iterations: int = 100
+    batch_size: int = 100
+    optimizer: str = "sgd"
+    learning_rate: float | None = None
+    seed: int = 0
+    eval_every: int = 10
+    eval_size: int = 10_000
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"Unknown optimizer; valid: {', '.join(OPTIMIZERS)}. "
+                f"Received: optimizer={self.optimizer!r}"
+            )
+        for field in ("iterations", "batch_size", "eval_every", "eval_size"):
+            if getattr(self, field) < 1:
+                raise ValueError(
+                    f"`{field}` must be >= 1. Received: "
+                    f"{field}={getattr(self, field)}"
+                )
+        if self.learning_rate is not None and not self.learning_rate > 0:
+            raise ValueError(
+                "`learning_rate` must be positive. Received: "
+                f"learning_rate={self.learning_rate}"
+            )
+
+    @property
+    def effective_learning_rate(self):
+        if self.learning_rate is None:
+            return DEFAULT_LEARNING_RATES[self.optimizer]
+        return self.learning_rate
+
+
+def make_optimizer(name, learning_rate):
+    """Returns a Keras optimizer by name (see `OPTIMIZERS`)."""
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate)
+    if name == "momentum":
+        return keras.optimizers.SGD(learning_rate, momentum=0.9)
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate)
+    raise ValueError(
+        f"Unknown optimizer; valid: {', '.join(OPTIMIZERS)}. Received: name={name!r}"
+    )
+
+
+def _cross_entropy(labels, logits):
+    return tf.reduce_mean(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=logits
+        )
+    )
+
+
+def minibatch_indices(num_examples, batch_size, iterations, seed):
+    """Yields index arrays: the data shuffled with `seed`, reshuffled per pass.
+
+    Every minibatch is full: a pass ends when fewer than `batch_size`
+    examples remain, and the next pass starts from a new permutation.
+    """
+    if batch_size > num_examples:
+        raise ValueError(
+            f"`batch_size` exceeds the {num_examples} training examples. "
+            f"Received: batch_size={batch_size}"
+        )
+    rng = np.random.default_rng(seed)
+    per_pass = num_examples // batch_size
+    done = 0
+    while done < iterations:
+        order = rng.permutation(num_examples)
+        for b in range(min(per_pass, iterations - done)):
+            yield order[b * batch_size : (b + 1) * batch_size]
+        done += per_pass
+
+
+def evaluate(model, x, y, batch_size=10_000):
+    """Returns `(mean cross-entropy loss, accuracy)` of a logits model."""
+    total_loss, correct = 0.0, 0
+    for start in range(0, len(x), batch_size):
+        xb = tf.constant(x[start : start + batch_size])
+        yb = tf.constant(y[start : start + batch_size])
+        logits = model(xb, training=False)
+        losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=yb, logits=logits
+        )
+        total_loss += float(tf.reduce_sum(losses))
+        correct += int(
+            tf.reduce_sum(tf.cast(tf.argmax(logits, axis=1) == yb, tf.int32))
+        )
+    return total_loss / len(x), correct / len(x)
+
+
+def predict_classes(model, x, batch_size=10_000):
+    """Returns the argmax class of a logits model for every example."""
+    out = []
+    for start in range(0, len(x), batch_size):
+        logits = model(
+            tf.constant(x[start : start + batch_size]), training=False
+        )
+        out.append(np.argmax(keras.ops.convert_to_numpy(logits), axis=1))
+    return np.concatenate(out)
+
+
+def train(model, x, y, config, callbacks=()):
+    """Trains a logits classifier and returns its record.
+
+    Args:
+        model: a `keras.Model` that outputs logits.
+        x, y: training images and integer labels (NumPy).
+        config: a `TrainConfig`.
+        callbacks: Keras callbacks.
+
+    Returns:
+        A dict with `train_loss` (one per iteration run), `eval_iterations`
+        and `eval_loss` (the fixed subset, at iteration 0 and every
+        `eval_every` iterations), `iterations_run` and `status` ("ok", or
+        "diverged" when a loss stopped being finite; training stops there).
+    """
+    optimizer = make_optimizer(config.optimizer, config.effective_learning_rate)
+    optimizer.build(model.trainable_variables)
+    eval_x = tf.constant(x[: config.eval_size])
+    eval_y = tf.constant(y[: config.eval_size])
+
+    @tf.function(reduce_retracing=True)
+    def train_step(xb, yb):
+        with tf.GradientTape() as tape:
+            loss = _cross_entropy(yb, model(xb, training=True))
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return loss
+
+    @tf.function
+    def eval_loss():
+        return _cross_entropy(eval_y, model(eval_x, training=False))
+
+    callback_list = keras.callbacks.CallbackList(list(callbacks), model=model)
+    train_losses, eval_iterations, eval_losses = [], [], []
+    status = STATUS_OK
+
+    def record_eval(iteration):
+        eval_iterations.append(iteration)
+        eval_losses.append(float(eval_loss()))
+
+    callback_list.on_train_begin()
+    record_eval(0)
+    batches = minibatch_indices(
+        len(x), config.batch_size, config.iterations, config.seed
+    )
+    for iteration, idx in enumerate(batches, start=1):
+        loss = float(train_step(tf.constant(x[idx]), tf.constant(y[idx])))
+        train_losses.append(loss)
+        callback_list.on_train_batch_end(iteration - 1, {"loss": loss})
+        if not math.isfinite(loss):
+            status = STATUS_DIVERGED
+            break
+        if iteration % config.eval_every == 0 or iteration == config.iterations:
+            record_eval(iteration)
+            if not math.isfinite(eval_losses[-1]):
+                status = STATUS_DIVERGED
+                break
+    callback_list.on_train_end(
+        {"loss": train_losses[-1] if train_losses else None}
+    )
+    return {
+        "train_loss": train_losses,
+        "eval_iterations": eval_iterations,
+        "eval_loss": eval_losses,
+        "iterations_run": len(train_losses),
+        "status": status,
+    }

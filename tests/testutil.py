@@ -1,0 +1,61 @@
+"""Shared helpers for the tests: real MNIST once per process, tiny IDX files."""
+
+import functools
+import gzip
+import os
+import struct
+
+import numpy as np
+
+from keras_initstudy import data
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Where CI keeps the real datasets; $KERAS_INITSTUDY_DATA_DIR wins when set.
+SHARED_DATASETS = os.path.join(REPO_ROOT, "..", "shared", "datasets")
+
+MNIST_TEST_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
+
+
+def use_shared_datasets():
+    """Points the loader at ../shared/datasets unless the env already says."""
+    if not os.environ.get(data.ENV_VAR) and os.path.isdir(SHARED_DATASETS):
+        os.environ[data.ENV_VAR] = os.path.abspath(SHARED_DATASETS)
+
+
+@functools.cache
+def mnist():
+    """The real MNIST, loaded once per test process (never skipped)."""
+    use_shared_datasets()
+    return data.load("mnist")
+
+
+def idx_bytes(array, magic=None):
+    """Encodes a uint8 array as an IDX file."""
+    array = np.asarray(array, dtype=np.uint8)
+    if magic is None:
+        magic = 0x800 | array.ndim
+    header = struct.pack(">I", magic) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
+    return header + array.tobytes()
+
+
+def write_idx_folder(folder, n_train=6, n_test=4, compress=True, seed=0):
+    """Writes the four MNIST IDX files of a tiny random dataset into folder."""
+    rng = np.random.default_rng(seed)
+    os.makedirs(folder, exist_ok=True)
+    files = {}
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=(n,), dtype=np.uint8)
+        for kind, array, dims in (("images", images, 3), ("labels", labels, 1)):
+            name = f"{prefix}-{kind}-idx{dims}-ubyte"
+            payload = idx_bytes(array)
+            if compress:
+                name += ".gz"
+                payload = gzip.compress(payload)
+            path = os.path.join(folder, name)
+            with open(path, "wb") as f:
+                f.write(payload)
+            files[(prefix, kind)] = (path, array)
+    return files
