@@ -187,7 +187,8 @@ def read_idx(path, expected_magic):
     (magic,) = struct.unpack(">I", raw[:4])
     if magic != expected_magic:
         raise DatasetError(
-            f"{path}: magic number 0x{magic:08x}, expected 0x{expected_magic:08x} "
+            f"{path}: magic number 0x{magic:08x}, expected "
+            f"0x{expected_magic:08x} "
             f"(IDX {'images' if expected_magic == _IMAGE_MAGIC else 'labels'})."
         )
     ndim = magic & 0xFF

@@ -98,5 +98,5 @@ def mlp(
 
 def hidden_layers(model):
     """Returns the model's Dense layers except the last (the output layer)."""
-    dense = [l for l in model.layers if isinstance(l, keras.layers.Dense)]
+    dense = [x for x in model.layers if isinstance(x, keras.layers.Dense)]
     return dense[:-1]

@@ -79,7 +79,8 @@ def make_optimizer(name, learning_rate):
     if name == "adam":
         return keras.optimizers.Adam(learning_rate)
     raise ValueError(
-        f"Unknown optimizer; valid: {', '.join(OPTIMIZERS)}. Received: name={name!r}"
+        f"Unknown optimizer; valid: {', '.join(OPTIMIZERS)}. "
+        f"Received: name={name!r}"
     )
 
 
@@ -165,7 +166,9 @@ def train(model, x, y, config, callbacks=()):
         with tf.GradientTape() as tape:
             loss = _cross_entropy(yb, model(xb, training=True))
         grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        optimizer.apply_gradients(
+            zip(grads, model.trainable_variables, strict=True)
+        )
         return loss
 
     @tf.function
