@@ -35,6 +35,10 @@ class TrainConfig:
         eval_every: evaluate the fixed subset every this many iterations.
         eval_size: size of the fixed evaluation subset (the first examples
             of the training set).
+        divergence_threshold: a loss above this (or not finite) marks the
+            run "diverged" and stops it. Cross-entropy starts near
+            ln(classes) ~ 2.3, so 1e4 is far beyond any run that is still
+            learning, while logits that blew up reach it within a few steps.
     """
 
     iterations: int = 100
@@ -44,6 +48,7 @@ class TrainConfig:
     seed: int = 0
     eval_every: int = 10
     eval_size: int = 10_000
+    divergence_threshold: float = 1e4
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -90,6 +95,10 @@ def _cross_entropy(labels, logits):
             labels=labels, logits=logits
         )
     )
+
+
+def _healthy(loss, config):
+    return math.isfinite(loss) and loss <= config.divergence_threshold
 
 
 def minibatch_indices(num_examples, batch_size, iterations, seed):
@@ -154,7 +163,8 @@ def train(model, x, y, config, callbacks=()):
         A dict with `train_loss` (one per iteration run), `eval_iterations`
         and `eval_loss` (the fixed subset, at iteration 0 and every
         `eval_every` iterations), `iterations_run` and `status` ("ok", or
-        "diverged" when a loss stopped being finite; training stops there).
+        "diverged" when a loss stopped being finite or passed
+        `config.divergence_threshold`; training stops there).
     """
     optimizer = make_optimizer(config.optimizer, config.effective_learning_rate)
     optimizer.build(model.trainable_variables)
@@ -192,12 +202,12 @@ def train(model, x, y, config, callbacks=()):
         loss = float(train_step(tf.constant(x[idx]), tf.constant(y[idx])))
         train_losses.append(loss)
         callback_list.on_train_batch_end(iteration - 1, {"loss": loss})
-        if not math.isfinite(loss):
+        if not _healthy(loss, config):
             status = STATUS_DIVERGED
             break
         if iteration % config.eval_every == 0 or iteration == config.iterations:
             record_eval(iteration)
-            if not math.isfinite(eval_losses[-1]):
+            if not _healthy(eval_losses[-1], config):
                 status = STATUS_DIVERGED
                 break
     callback_list.on_train_end(
