@@ -6,9 +6,18 @@ weight at all, only the output biases learn, and the network answers the most
 frequent training digit ("1") for every input: 1135 / 10000 = 11.35 % on the
 test set, with a loss that stays at ln 10 for all 100 iterations.
 
+Any shared constant fails the same way (`--init=constant --init_value=0.05`):
+the hidden layer stays one distinct unit at every iteration. The run records
+that per iteration (`symmetry` in metrics.json), checks whether the net
+answers a single class and what that class's share of the test set is
+(`prior`), and draws its loss curve (`loss.png`).
+
 Usage:
   python -m experiments.mnist --init=zeros
   python -m experiments.mnist --init=he_normal --output_dir=runs/he
+  python -m experiments.mnist --init=constant --init_value=0.05 \
+      --activation=sigmoid --dropout=0.5
+  python -m experiments.mnist --init=he_normal --output_init=zeros
 """
 
 import os
@@ -21,6 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_initstudy import data  # noqa: E402
 from keras_initstudy import initializers  # noqa: E402
+from keras_initstudy import plots  # noqa: E402
 from keras_initstudy import records  # noqa: E402
 from keras_initstudy import runs  # noqa: E402
 from keras_initstudy import training  # noqa: E402
@@ -33,6 +43,25 @@ _BIAS_INIT = flags.DEFINE_enum(
     "zeros",
     initializers.names(),
     "Bias initializer of every layer (zeros, as in the article).",
+)
+_INIT_VALUE = flags.DEFINE_float(
+    "init_value",
+    None,
+    "Fill value of the constant initializer (required with --init=constant, "
+    "--bias_init=constant or --output_init=constant).",
+)
+_OUTPUT_INIT = flags.DEFINE_enum(
+    "output_init",
+    None,
+    initializers.names(),
+    "Kernel initializer of the output layer only (default: --init).",
+)
+_DROPOUT = flags.DEFINE_float(
+    "dropout",
+    0.0,
+    "Dropout rate after each hidden layer, in [0, 1).",
+    lower_bound=0.0,
+    upper_bound=0.99,
 )
 _ACTIVATION = flags.DEFINE_enum(
     "activation", "relu", ["relu", "tanh", "sigmoid"], "Hidden activation."
@@ -66,7 +95,10 @@ _DATA_DIR = flags.DEFINE_string(
     "data_dir", None, "Folder with the four IDX files (default: search)."
 )
 _OUTPUT_DIR = flags.DEFINE_string(
-    "output_dir", "runs/mnist", "Where metrics.json goes."
+    "output_dir", "runs/mnist", "Where metrics.json (and loss.png) go."
+)
+_FIGURE = flags.DEFINE_bool(
+    "figure", True, "Also draw the loss curve to <output_dir>/loss.png."
 )
 
 
@@ -88,13 +120,41 @@ def config_from_flags():
         seed=_SEED.value,
         dataset=_DATASET.value,
         data_dir=_DATA_DIR.value,
+        init_value=_INIT_VALUE.value,
+        output_init=_OUTPUT_INIT.value,
+        dropout=_DROPOUT.value,
+    )
+
+
+def log_prior(prior):
+    """Explains the accuracy of a net that answers one class, from the run."""
+    if not prior["predicts_single_class"]:
+        logging.info(
+            "the net answers %d different classes (not stuck at the prior)",
+            prior["predicted_class_count"],
+        )
+        return
+    logging.info(
+        "the net answers class %d for every test image; the most frequent "
+        "training class is %d (%d of %d), and %d of %d test images are %d: "
+        "the prior's accuracy is %.2f%%, the prior's loss (entropy of the "
+        "training labels) %.4f",
+        prior["predicted_class"],
+        prior["prior_class"],
+        prior["prior_class_train_count"],
+        prior["train_size"],
+        prior["prior_class_test_count"],
+        prior["test_size"],
+        prior["prior_class"],
+        100 * prior["prior_accuracy"],
+        prior["prior_loss"],
     )
 
 
 def main(argv):
     del argv
-    config = config_from_flags()
     try:
+        config = config_from_flags()
         output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
         metrics = runs.run_classifier(config)
     except (data.DatasetError, records.OutputDirError, ValueError) as e:
@@ -109,8 +169,21 @@ def main(argv):
     logging.info(
         "distinct hidden units per layer: %s", metrics["distinct_units"]
     )
+    for layer, entry in metrics["symmetry"].items():
+        logging.info(
+            "%s: distinct units over iterations: min %d, max %d",
+            layer,
+            min(entry["distinct_units"]),
+            max(entry["distinct_units"]),
+        )
+    log_prior(metrics["prior"])
     path = records.write_metrics(output_dir, metrics)
     logging.info("status %s; wrote %s", metrics["status"], path)
+    if _FIGURE.value:
+        figure = plots.loss_curves(
+            [metrics], os.path.join(output_dir, "loss.png")
+        )
+        logging.info("wrote %s", figure)
 
 
 if __name__ == "__main__":

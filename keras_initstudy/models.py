@@ -32,6 +32,7 @@ def mlp(
     dropout=0.0,
     seed=None,
     name="mlp",
+    output_kernel_initializer=None,
 ):
     """Builds a fully connected classifier that outputs logits.
 
@@ -51,6 +52,9 @@ def mlp(
         dropout: dropout rate after each hidden layer, in [0, 1).
         seed: base seed for initializers given by name, and for dropout.
         name: the model name.
+        output_kernel_initializer: the output layer's kernel initializer;
+            None uses `kernel_initializer` (zeros only in the output layer
+            are harmless: the hidden units already differ).
 
     Returns:
         A built `keras.Model`; hidden layers are named `hidden_1`, ...,
@@ -87,9 +91,13 @@ def mlp(
                 name=f"dropout_{i + 1}",
             )(x)
     n = len(hidden_units)
+    if output_kernel_initializer is None:
+        output_kernel_initializer = kernel_initializer
     outputs = keras.layers.Dense(
         num_classes,
-        kernel_initializer=_layer_initializer(kernel_initializer, seed, 2 * n),
+        kernel_initializer=_layer_initializer(
+            output_kernel_initializer, seed, 2 * n
+        ),
         bias_initializer=_layer_initializer(bias_initializer, seed, 2 * n + 1),
         name="output",
     )(x)
@@ -100,3 +108,39 @@ def hidden_layers(model):
     """Returns the model's Dense layers except the last (the output layer)."""
     dense = [x for x in model.layers if isinstance(x, keras.layers.Dense)]
     return dense[:-1]
+
+
+def toy_net(kernel_initializer="zeros", activation="sigmoid", seed=None):
+    """The article's figure: 3 inputs, 2 hidden units, 1 output.
+
+    Inputs x1, x2, x3 (x0 = 1 is the Dense bias), hidden units
+    a_j = g(sum_i w_ji x_i) for j = 1, 2 (w_j0 is the bias) and the output
+    y = g(w20 a0 + w21 a1 + w22 a2) with a0 = 1. The initializer applies to
+    kernels and biases alike, as in the figure where the bias is just the
+    weight of x0.
+
+    Args:
+        kernel_initializer: initializer name, config or instance.
+        activation: g, for both layers.
+        seed: base seed for an initializer given by name.
+
+    Returns:
+        A built `keras.Model` with Dense layers `hidden` (kernel (3, 2),
+        column j-1 holds w_j1..w_j3) and `output` (kernel (2, 1)).
+    """
+    inputs = keras.Input(shape=(3,), name="x")
+    hidden = keras.layers.Dense(
+        2,
+        activation=activation,
+        kernel_initializer=_layer_initializer(kernel_initializer, seed, 0),
+        bias_initializer=_layer_initializer(kernel_initializer, seed, 1),
+        name="hidden",
+    )(inputs)
+    outputs = keras.layers.Dense(
+        1,
+        activation=activation,
+        kernel_initializer=_layer_initializer(kernel_initializer, seed, 2),
+        bias_initializer=_layer_initializer(kernel_initializer, seed, 3),
+        name="output",
+    )(hidden)
+    return keras.Model(inputs, outputs, name="toy_net")

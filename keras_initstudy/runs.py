@@ -10,15 +10,22 @@ import math
 
 import keras
 
+from keras_initstudy import callbacks as callbacks_lib
 from keras_initstudy import data
 from keras_initstudy import diagnostics
+from keras_initstudy import initializers
 from keras_initstudy import models
 from keras_initstudy import training
 
 
 @dataclasses.dataclass(frozen=True)
 class ClassifierConfig:
-    """Everything that defines one run (all of it goes into metrics.json)."""
+    """Everything that defines one run (all of it goes into metrics.json).
+
+    `init_value` is the fill value of every initializer named "constant"
+    (`init`, `bias_init` or `output_init`); `output_init` is the output
+    layer's kernel initializer, None meaning `init`.
+    """
 
     init: str = "zeros"
     bias_init: str = "zeros"
@@ -32,6 +39,32 @@ class ClassifierConfig:
     seed: int = 0
     dataset: str = "mnist"
     data_dir: str | None = None
+    init_value: float | None = None
+    output_init: str | None = None
+
+    def __post_init__(self):
+        uses_constant = "constant" in (
+            self.init,
+            self.bias_init,
+            self.output_init,
+        )
+        if uses_constant and self.init_value is None:
+            raise ValueError(
+                "The constant initializer needs a fill value (--init_value). "
+                f"Received: init_value={self.init_value}"
+            )
+        if self.init_value is not None and not uses_constant:
+            raise ValueError(
+                "`init_value` only applies to the constant initializer; "
+                "pass init='constant' (or bias_init / output_init). "
+                f"Received: init={self.init!r}, init_value={self.init_value}"
+            )
+
+    def initializer(self, name):
+        """A registry name, or a Constant instance holding `init_value`."""
+        if name == "constant":
+            return initializers.get("constant", value=self.init_value)
+        return name
 
     def train_config(self):
         return training.TrainConfig(
@@ -48,10 +81,13 @@ def build_model(config):
     return models.mlp(
         hidden_units=config.hidden_units,
         activation=config.activation,
-        kernel_initializer=config.init,
-        bias_initializer=config.bias_init,
+        kernel_initializer=config.initializer(config.init),
+        bias_initializer=config.initializer(config.bias_init),
         dropout=config.dropout,
         seed=config.seed,
+        output_kernel_initializer=None
+        if config.output_init is None
+        else config.initializer(config.output_init),
     )
 
 
@@ -75,7 +111,11 @@ def run_classifier(config, dataset=None, callbacks=()):
     Returns:
         The metrics dict: `config`, `train_loss`, `eval_iterations`,
         `eval_loss`, `test_loss`, `test_accuracy`, `distinct_units` (after
-        training) and `distinct_units_at_init`, `status`, `data_source`.
+        training) and `distinct_units_at_init`, `status`, `data_source`,
+        `symmetry` (per hidden layer and iteration, see
+        `callbacks.SymmetryMonitor`) and `prior` (does the model answer one
+        class for every test image, and what that scores: see
+        `diagnostics.prior_check`).
     """
     train_config = config.train_config()
     if dataset is None:
@@ -83,11 +123,21 @@ def run_classifier(config, dataset=None, callbacks=()):
     keras.utils.set_random_seed(config.seed)
     model = build_model(config)
     at_init = layer_distinct_units(model)
+    monitor = callbacks_lib.SymmetryMonitor()
     result = training.train(
-        model, dataset.x_train, dataset.y_train, train_config, callbacks
+        model,
+        dataset.x_train,
+        dataset.y_train,
+        train_config,
+        [monitor, *callbacks],
     )
     test_loss, test_accuracy = training.evaluate(
         model, dataset.x_test, dataset.y_test
+    )
+    prior = diagnostics.prior_check(
+        dataset.y_train,
+        dataset.y_test,
+        training.predict_classes(model, dataset.x_test),
     )
     if not math.isfinite(test_loss):
         result["status"] = training.STATUS_DIVERGED
@@ -102,5 +152,7 @@ def run_classifier(config, dataset=None, callbacks=()):
         "distinct_units_at_init": at_init,
         "distinct_units": layer_distinct_units(model),
         "data_source": dataset.source,
+        "symmetry": monitor.history,
+        "prior": prior,
     }
     return record

@@ -1,0 +1,98 @@
+"""Keras callbacks over `keras_initstudy.diagnostics`.
+
+They work with `model.fit` and with `keras_initstudy.training.train`, which
+calls `on_train_begin`, `on_train_batch_end` and `on_train_end` the same way.
+"""
+
+import keras
+
+from keras_initstudy import diagnostics
+from keras_initstudy import models
+
+
+class SymmetryMonitor(keras.callbacks.Callback):
+    """Records, per hidden layer and iteration, how many units are distinct.
+
+    A layer whose units start identical (zero or any shared constant) stays
+    at one distinct unit under gradient descent: every unit gets the same
+    gradient. This callback makes that visible per iteration, and shows the
+    moment something (random init, dropout masks, random biases) breaks the
+    tie. Iteration 0 is the initial state; iteration i is after the i-th
+    update.
+
+    Examples:
+
+    >>> monitor = SymmetryMonitor()
+    >>> model.fit(x, y, callbacks=[monitor])  # doctest: +SKIP
+    >>> monitor.history["hidden_1"]["distinct_units"]  # doctest: +SKIP
+    [1, 1, 1, ...]
+
+    Args:
+        layer_names: names of the layers to watch; None watches every Dense
+            layer but the output layer (`models.hidden_layers`).
+        every: record every this many iterations (1: every iteration). The
+            last iteration is always recorded.
+        atol: units whose incoming weights (and biases) agree within `atol`
+            count as one (see `diagnostics.symmetry_groups`).
+
+    Attributes:
+        history: `{layer_name: {"iteration": [...], "distinct_units": [...],
+            "max_pairwise_distance": [...]}}`, plain Python lists so it goes
+            into metrics.json as is.
+    """
+
+    def __init__(
+        self, layer_names=None, every=1, atol=diagnostics.SYMMETRY_ATOL
+    ):
+        super().__init__()
+        if every < 1:
+            raise ValueError(f"`every` must be >= 1. Received: every={every}")
+        self.layer_names = None if layer_names is None else list(layer_names)
+        self.every = int(every)
+        self.atol = atol
+        self.history = {}
+        self._layers = []
+        self._last = None
+
+    def _record(self, iteration):
+        for layer in self._layers:
+            kernel = keras.ops.convert_to_numpy(layer.kernel)
+            bias = (
+                None
+                if layer.bias is None
+                else keras.ops.convert_to_numpy(layer.bias)
+            )
+            entry = self.history[layer.name]
+            entry["iteration"].append(iteration)
+            entry["distinct_units"].append(
+                diagnostics.distinct_units(kernel, bias, self.atol)
+            )
+            entry["max_pairwise_distance"].append(
+                diagnostics.max_pairwise_distance(kernel, bias)
+            )
+        self._last = iteration
+
+    def on_train_begin(self, logs=None):
+        if self.layer_names is None:
+            self._layers = models.hidden_layers(self.model)
+        else:
+            self._layers = [self.model.get_layer(n) for n in self.layer_names]
+        self.history = {
+            layer.name: {
+                "iteration": [],
+                "distinct_units": [],
+                "max_pairwise_distance": [],
+            }
+            for layer in self._layers
+        }
+        self._iteration = 0
+        self._record(0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._iteration += 1
+        if self._iteration % self.every == 0:
+            self._record(self._iteration)
+
+    def on_train_end(self, logs=None):
+        if self._last != self._iteration:
+            self._record(self._iteration)
