@@ -14,12 +14,14 @@ tf.GradientTape on the squared error (y - t)² / 2 of one example. Zeros and
 any shared constant keep the two hidden units identical to the last bit at
 every step; random init makes them differ from the start.
 
+The numbers come from `keras_initstudy.toy.run(config)`; this binary prints
+them and writes metrics.json.
+
 Usage:
   python -m experiments.toy
   python -m experiments.toy --inits=constant --init_value=0.3 --steps=5
 """
 
-import dataclasses
 import os
 
 from absl import app
@@ -29,12 +31,10 @@ from absl import logging
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import models  # noqa: E402
 from keras_initstudy import records  # noqa: E402
+from keras_initstudy import toy  # noqa: E402
 
 _INITS = flags.DEFINE_list(
     "inits",
@@ -59,134 +59,6 @@ _SEED = flags.DEFINE_integer("seed", 0, "Seed of a random initializer.")
 _OUTPUT_DIR = flags.DEFINE_string(
     "output_dir", "runs/toy", "Where metrics.json goes."
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class ToyConfig:
-    """One toy run per name in `inits`, all from the same example."""
-
-    inits: tuple = ("zeros", "constant", "random_normal")
-    init_value: float = 0.3
-    activation: str = "sigmoid"
-    steps: int = 3
-    learning_rate: float = 1.0
-    x: tuple = (0.5, -1.0, 2.0)
-    target: float = 1.0
-    seed: int = 0
-
-    def __post_init__(self):
-        unknown = [i for i in self.inits if i not in initializers.REGISTRY]
-        if unknown or not self.inits:
-            raise ValueError(
-                f"Unknown initializer; valid: {', '.join(initializers.names())}"
-                f". Received: inits={list(self.inits)}"
-            )
-        if len(self.x) != 3:
-            raise ValueError(
-                f"The toy net has 3 inputs. Received: x={list(self.x)}"
-            )
-        if self.steps < 1:
-            raise ValueError(f"`steps` must be >= 1. Received: {self.steps}")
-
-
-def _initializer(name, config):
-    if name == "constant":
-        return initializers.get("constant", value=config.init_value)
-    return name
-
-
-def _weights(model):
-    """Weights in the article's layout: hidden rows [w_j0..w_j3], output."""
-    hidden, output = model.get_layer("hidden"), model.get_layer("output")
-    return _rows(hidden.kernel, hidden.bias), _output_row(
-        output.kernel, output.bias
-    )
-
-
-def _rows(kernel, bias):
-    # Row j: [w(1)_j0 (bias), w(1)_j1, w(1)_j2, w(1)_j3].
-    kernel = keras.ops.convert_to_numpy(kernel)
-    bias = keras.ops.convert_to_numpy(bias)
-    return np.concatenate([bias[None, :], kernel], axis=0).T.tolist()
-
-
-def _output_row(kernel, bias):
-    # [w(2)_0 (bias), w(2)_1, w(2)_2].
-    kernel = keras.ops.convert_to_numpy(kernel)[:, 0]
-    bias = keras.ops.convert_to_numpy(bias)
-    return np.concatenate([bias, kernel]).tolist()
-
-
-def run_case(init, config):
-    """Trains the toy net from one initialization; returns every number.
-
-    Returns:
-        A dict with `init` and `steps`, one entry per gradient step:
-        `forward` (z1, z2, a1, a2, y, loss before the step), `gradients`
-        (`hidden`: rows [Δw(1)_j0..Δw(1)_j3] for j = 1, 2; `output`:
-        [Δw(2)_0, Δw(2)_1, Δw(2)_2]) and `weights_after` (same layout).
-        Values are float32 numbers as Python floats (exact).
-    """
-    model = models.toy_net(
-        _initializer(init, config), config.activation, seed=config.seed
-    )
-    hidden, output = model.get_layer("hidden"), model.get_layer("output")
-    hidden_init, output_init = _weights(model)
-    g = keras.activations.get(config.activation)
-    x = tf.constant([config.x], dtype=tf.float32)
-    target = tf.constant(config.target, dtype=tf.float32)
-    variables = [hidden.kernel, hidden.bias, output.kernel, output.bias]
-    steps = []
-    for step in range(1, config.steps + 1):
-        with tf.GradientTape() as tape:
-            z = tf.matmul(x, hidden.kernel) + hidden.bias
-            a = g(z)
-            y = g(tf.matmul(a, output.kernel) + output.bias)[0, 0]
-            loss = 0.5 * tf.square(y - target)
-        grads = tape.gradient(loss, variables)
-        for variable, grad in zip(variables, grads, strict=True):
-            variable.assign_sub(config.learning_rate * grad)
-        hidden_after, output_after = _weights(model)
-        steps.append(
-            {
-                "step": step,
-                "forward": {
-                    "z1": float(z[0, 0]),
-                    "z2": float(z[0, 1]),
-                    "a1": float(a[0, 0]),
-                    "a2": float(a[0, 1]),
-                    "y": float(y),
-                    "loss": float(loss),
-                },
-                "gradients": {
-                    "hidden": _rows(grads[0], grads[1]),
-                    "output": _output_row(grads[2], grads[3]),
-                },
-                "weights_after": {
-                    "hidden": hidden_after,
-                    "output": output_after,
-                },
-            }
-        )
-    return {
-        "init": init,
-        "weights_init": {"hidden": hidden_init, "output": output_init},
-        "steps": steps,
-        "units_identical_every_step": all(
-            s["gradients"]["hidden"][0] == s["gradients"]["hidden"][1]
-            and s["weights_after"]["hidden"][0]
-            == s["weights_after"]["hidden"][1]
-            for s in steps
-        ),
-    }
-
-
-def run(config):
-    """Runs every initialization of `config`; returns the metrics dict."""
-    return {
-        "config": dataclasses.asdict(config),
-        "runs": {init: run_case(init, config) for init in config.inits},
-    }
 
 
 def _fmt(values):
@@ -248,7 +120,7 @@ def log_case(case):
 def main(argv):
     del argv
     try:
-        config = ToyConfig(
+        config = toy.ToyConfig(
             inits=tuple(_INITS.value),
             init_value=_INIT_VALUE.value,
             activation=_ACTIVATION.value,
@@ -262,7 +134,7 @@ def main(argv):
     except (records.OutputDirError, ValueError) as e:
         raise app.UsageError(str(e), exitcode=2) from None
     keras.utils.set_random_seed(config.seed)
-    metrics = run(config)
+    metrics = toy.run(config)
     for case in metrics["runs"].values():
         log_case(case)
     path = records.write_metrics(output_dir, metrics)

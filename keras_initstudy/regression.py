@@ -11,14 +11,20 @@ descent reaches the same minimum from any start, zeros included.
 `y = tf.matmul(W, x_data) + b`); `least_squares` is the closed-form answer
 to compare with. `binary_logistic` and `fit_binary` cover logistic
 regression with one sigmoid output (softmax regression is
-`models.mlp(hidden_units=())`).
+`models.mlp(hidden_units=())`). `run(RegressionConfig(...))` is the whole
+comparison `experiments/regression.py` records: each model from zeros and
+from random init.
 """
+
+import dataclasses
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_initstudy import data
 from keras_initstudy import initializers
+from keras_initstudy import models
 from keras_initstudy import training
 
 
@@ -172,3 +178,147 @@ def binary_accuracy(model, x, y):
     """Share of examples where `logit > 0` agrees with the 0/1 label."""
     logits = keras.ops.convert_to_numpy(model(tf.constant(x), training=False))
     return float(np.mean((logits[:, 0] > 0) == (np.asarray(y) == 1)))
+
+
+@dataclasses.dataclass(frozen=True)
+class RegressionConfig:
+    """Everything that defines the three comparisons.
+
+    The linear model's random start is N(0, 1) ("large_random"), far from
+    the solution, so reaching the same answer from it means something.
+    """
+
+    true_w: tuple = (0.1, 0.2, 0.3)
+    true_b: float = 0.3
+    num_examples: int = 1000
+    noise: float = 0.1
+    linear_steps: int = 500
+    linear_random_init: str = "large_random"
+    random_init: str = "random_normal"
+    iterations: int = 1000
+    batch_size: int = 100
+    learning_rate: float = 0.5
+    binary_classes: tuple = (0, 1)
+    seed: int = 0
+    data_dir: str | None = None
+
+    def __post_init__(self):
+        for field in ("linear_random_init", "random_init"):
+            if getattr(self, field) not in initializers.REGISTRY:
+                raise ValueError(
+                    f"Unknown initializer; valid: "
+                    f"{', '.join(initializers.names())}. Received: "
+                    f"{field}={getattr(self, field)!r}"
+                )
+        if len(set(self.binary_classes)) != 2:
+            raise ValueError(
+                "`binary_classes` must be two different digits. Received: "
+                f"binary_classes={self.binary_classes}"
+            )
+
+    def train_config(self):
+        return training.TrainConfig(
+            iterations=self.iterations,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            seed=self.seed,
+            eval_every=100,
+        )
+
+
+def run_linear(config):
+    """Linear regression from zeros and from random vs the closed form."""
+    x, y = linear_data(
+        config.true_w,
+        config.true_b,
+        config.num_examples,
+        config.noise,
+        config.seed,
+    )
+    w, b = least_squares(x, y)
+    result = {
+        "closed_form": {
+            "w": w.tolist(),
+            "b": b,
+            "loss": squared_error(w, b, x, y),
+        }
+    }
+    for key, init in (
+        ("zeros", "zeros"),
+        ("random", config.linear_random_init),
+    ):
+        fit = fit_linear(
+            x, y, init, config.linear_steps, config.learning_rate, config.seed
+        )
+        fit["init"] = init
+        fit["max_abs_weight_diff"] = float(
+            np.max(np.abs(np.asarray(fit["w"]) - w))
+        )
+        fit["bias_diff"] = abs(fit["b"] - b)
+        result[key] = fit
+    return result
+
+
+def run_softmax(config, dataset):
+    """Softmax regression (784 -> 10) from zeros and from random."""
+    result = {}
+    for key, init in (("zeros", "zeros"), ("random", config.random_init)):
+        keras.utils.set_random_seed(config.seed)
+        model = models.mlp((), kernel_initializer=init, seed=config.seed)
+        record = training.train(
+            model, dataset.x_train, dataset.y_train, config.train_config()
+        )
+        loss, accuracy = training.evaluate(
+            model, dataset.x_test, dataset.y_test
+        )
+        result[key] = {
+            "init": init,
+            **record,
+            "test_loss": loss,
+            "test_accuracy": accuracy,
+        }
+    result["accuracy_gap_points"] = 100 * abs(
+        result["zeros"]["test_accuracy"] - result["random"]["test_accuracy"]
+    )
+    return result
+
+
+def _binary_split(x, y, classes):
+    keep = np.isin(y, classes)
+    return x[keep].reshape(int(keep.sum()), -1), (y[keep] == classes[1])
+
+
+def run_binary(config, dataset):
+    """Binary logistic regression on two MNIST digits, zeros vs random."""
+    classes = list(config.binary_classes)
+    x_train, y_train = _binary_split(dataset.x_train, dataset.y_train, classes)
+    x_test, y_test = _binary_split(dataset.x_test, dataset.y_test, classes)
+    result = {"classes": classes, "test_size": int(len(y_test))}
+    for key, init in (("zeros", "zeros"), ("random", config.random_init)):
+        keras.utils.set_random_seed(config.seed)
+        model = binary_logistic(x_train.shape[1], init, seed=config.seed)
+        losses = fit_binary(model, x_train, y_train, config.train_config())
+        result[key] = {
+            "init": init,
+            "train_loss": losses,
+            "test_accuracy": binary_accuracy(model, x_test, y_test),
+        }
+    return result
+
+
+def run(config, dataset=None):
+    """Runs the three comparisons; returns the metrics dict.
+
+    Args:
+        config: a `RegressionConfig`.
+        dataset: MNIST as a `data.Dataset` (loaded when None).
+    """
+    if dataset is None:
+        dataset = data.load("mnist", config.data_dir)
+    return {
+        "config": dataclasses.asdict(config),
+        "linear": run_linear(config),
+        "softmax": run_softmax(config, dataset),
+        "binary": run_binary(config, dataset),
+        "data_source": dataset.source,
+    }
