@@ -135,19 +135,28 @@ def log_prior(prior):
         )
         return
     logging.info(
-        "the net answers class %d for every test image; the most frequent "
-        "training class is %d (%d of %d), and %d of %d test images are %d: "
-        "the prior's accuracy is %.2f%%, the prior's loss (entropy of the "
-        "training labels) %.4f",
+        "the net answers class %d for every test image, and %d of %d test "
+        "images are %d: that is its %.2f%% accuracy",
         prior["predicted_class"],
+        prior["predicted_class_test_count"],
+        prior["test_size"],
+        prior["predicted_class"],
+        100 * prior["predicted_class_test_count"] / prior["test_size"],
+    )
+    logging.info(
+        "the prior: the most frequent training class is %d (%d of %d); "
+        "answering it always scores %.2f%% (%d of %d test images), with the "
+        "loss of the prior (entropy of the training labels) %.4f%s",
         prior["prior_class"],
         prior["prior_class_train_count"],
         prior["train_size"],
+        100 * prior["prior_accuracy"],
         prior["prior_class_test_count"],
         prior["test_size"],
-        prior["prior_class"],
-        100 * prior["prior_accuracy"],
         prior["prior_loss"],
+        "; the net is at the prior"
+        if prior["matches_prior"]
+        else "; the net answers another class",
     )
 
 

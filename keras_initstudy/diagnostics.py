@@ -127,7 +127,9 @@ def prior_check(y_train, y_test, predictions):
     Returns:
         A dict: `predicts_single_class` (bool), `predicted_class` (the one
         class answered, or None), `predicted_class_count` (how many
-        distinct classes were answered), `prior_class` (most frequent
+        distinct classes were answered), `predicted_class_test_count` (test
+        examples of the one class answered, or None: the single-class
+        model's number of hits), `prior_class` (most frequent
         training class), `prior_class_train_count`, `train_size`,
         `prior_class_test_count`, `test_size`, `prior_accuracy` (accuracy
         of always answering `prior_class`), `prior_loss` (entropy of the
@@ -151,6 +153,9 @@ def prior_check(y_train, y_test, predictions):
         "predicts_single_class": bool(single),
         "predicted_class": int(answered[0]) if single else None,
         "predicted_class_count": int(len(answered)),
+        "predicted_class_test_count": int(np.sum(y_test == answered[0]))
+        if single
+        else None,
         "prior_class": prior_class,
         "prior_class_train_count": int(train_counts[prior_class]),
         "train_size": int(len(y_train)),

@@ -95,6 +95,7 @@ class PriorCheckTest(tf.test.TestCase):
         self.assertEqual(check["predicted_class"], 2)
         self.assertEqual(check["prior_class"], 2)
         self.assertEqual(check["prior_accuracy"], 0.5)
+        self.assertEqual(check["predicted_class_test_count"], 2)
         p = np.array([3, 1, 1]) / 5
         self.assertAllClose(check["prior_loss"], -np.sum(p * np.log(p)))
 
@@ -103,6 +104,7 @@ class PriorCheckTest(tf.test.TestCase):
         self.assertFalse(check["predicts_single_class"])
         self.assertIsNone(check["predicted_class"])
         self.assertEqual(check["predicted_class_count"], 2)
+        self.assertIsNone(check["predicted_class_test_count"])
         self.assertFalse(check["matches_prior"])
 
     def test_single_class_other_than_prior(self):

@@ -258,6 +258,18 @@ class PriorTest(tf.test.TestCase):
         )
         self.assertLess(prior["prior_loss"], math.log(10))
 
+    def test_single_class_accuracy_is_that_class_share(self):
+        # A constant init with sigmoid also answers one class, not always
+        # the prior's: its accuracy is that class's share of the test set.
+        for kwargs in (dict(init="zeros"), CONSTANT_SIGMOID):
+            metrics, _ = _run(**kwargs)
+            prior = metrics["prior"]
+            self.assertTrue(prior["predicts_single_class"], kwargs)
+            self.assertEqual(
+                metrics["test_accuracy"],
+                prior["predicted_class_test_count"] / prior["test_size"],
+            )
+
     def test_he_run_is_not_at_the_prior(self):
         metrics, _ = _run(init="he_normal")
         self.assertFalse(metrics["prior"]["predicts_single_class"])
