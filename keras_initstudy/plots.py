@@ -134,3 +134,238 @@ def symmetry_curves(records, path, layer="hidden_1", labels=None, title=None):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+# Fixed x-ranges make a vanishing layer show as a spike at 0, as in the
+# CS231n figures; activations without a bounded range get automatic limits.
+_ACTIVATION_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+
+
+def activation_histogram_grid(record, activation, path, title=None):
+    """The classic grid of per-layer activation histograms at init.
+
+    One row per initializer, one column per hidden layer, for the runs of
+    `record` (an `experiments.depth` metrics dict) with `activation`.
+
+    Args:
+        record: a dict with `runs`, each holding `activation`, `init`,
+            `layers`, `std` and `histogram` (`{"edges", "counts"}`).
+        activation: which activation's runs to draw.
+        path: where the PNG goes.
+        title: optional figure title (default: names the activation).
+
+    Returns:
+        `path`.
+    """
+    rows = [r for r in record["runs"] if r["activation"] == activation]
+    if not rows:
+        raise ValueError(
+            f"The record has no run with this activation. Received: "
+            f"activation={activation!r}"
+        )
+    cols = len(rows[0]["layers"])
+    plt = _pyplot()
+    fig, axes = plt.subplots(
+        len(rows),
+        cols,
+        figsize=(1.5 * cols + 0.8, 1.3 * len(rows) + 0.6),
+        squeeze=False,
+    )
+    for i, run in enumerate(rows):
+        for j, hist in enumerate(run["histogram"]):
+            ax = axes[i][j]
+            if hist["counts"]:
+                ax.stairs(hist["counts"], hist["edges"], fill=True, lw=0)
+            if activation in _ACTIVATION_RANGES:
+                ax.set_xlim(*_ACTIVATION_RANGES[activation])
+            ax.set_yticks([])
+            ax.tick_params(labelsize=6)
+            ax.set_title(f"std {run['std'][j]:.2g}", fontsize=7)
+            if j == 0:
+                ax.set_ylabel(run["init"], fontsize=8)
+            if i == len(rows) - 1:
+                ax.set_xlabel(f"layer {j + 1}", fontsize=8)
+    fig.suptitle(title or f"{activation}: activations per layer at init")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _positive(values):
+    # Log axes cannot show 0 (a signal that vanished to exactly 0).
+    return [v if v is not None and v > 0 else float("nan") for v in values]
+
+
+def signal_std_curves(record, path, title=None):
+    """Std of activations and gradients vs layer, per init and activation.
+
+    Rows: activations (forward), gradients of the loss w.r.t. the
+    activations and w.r.t. the kernels (backward); one column per
+    activation; one line per initializer; log scale.
+
+    Args:
+        record: an `experiments.depth` metrics dict (see
+            `activation_histogram_grid`), runs with `std`,
+            `grad_activation_std` and `grad_kernel_std`.
+        path: where the PNG goes.
+        title: optional figure title.
+
+    Returns:
+        `path`.
+    """
+    activations = list(dict.fromkeys(r["activation"] for r in record["runs"]))
+    keys = (
+        ("std", "activation std"),
+        ("grad_activation_std", "std of dL/d activation"),
+        ("grad_kernel_std", "std of dL/d kernel"),
+    )
+    plt = _pyplot()
+    fig, axes = plt.subplots(
+        len(keys),
+        len(activations),
+        figsize=(3.6 * len(activations), 7.5),
+        squeeze=False,
+    )
+    for j, activation in enumerate(activations):
+        for run in record["runs"]:
+            if run["activation"] != activation:
+                continue
+            layers = range(1, len(run["std"]) + 1)
+            for i, (key, _) in enumerate(keys):
+                axes[i][j].plot(
+                    layers, _positive(run[key]), "o-", ms=3, label=run["init"]
+                )
+        for i, (_, label) in enumerate(keys):
+            ax = axes[i][j]
+            ax.set_yscale("log")
+            ax.grid(alpha=0.3)
+            ax.set_ylabel(label, fontsize=8)
+            if i == 0:
+                ax.set_title(activation)
+            if i == len(keys) - 1:
+                ax.set_xlabel("hidden layer")
+        axes[0][j].legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def layer_std_curves(records, path, key="init_std", labels=None, title=None):
+    """Per-layer activation std (at init) of several runs, log scale.
+
+    Args:
+        records: dicts holding a per-layer list under `key`.
+        path: where the PNG goes.
+        key: which per-layer list to draw.
+        labels: legend labels, one per record (default: `run_label`).
+        title: optional figure title.
+
+    Returns:
+        `path`.
+    """
+    labels = labels or [run_label(r) for r in records]
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for record, label in zip(records, labels, strict=True):
+        values = _positive(record[key])
+        ax.plot(range(1, len(values) + 1), values, "o-", ms=3, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("hidden layer")
+    ax.set_ylabel("activation std at init")
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def depth_sensitivity(record, path, title=None):
+    """Test accuracy after a fixed budget vs depth, one line per init.
+
+    Args:
+        record: a dict with `runs` (each with `init`, `depth` and
+            `test_accuracy`) and optionally `prior_accuracy`, drawn as a
+            dashed line.
+        path: where the PNG goes.
+        title: optional figure title.
+
+    Returns:
+        `path`.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    inits = list(dict.fromkeys(r["init"] for r in record["runs"]))
+    for init in inits:
+        runs = sorted(
+            (r for r in record["runs"] if r["init"] == init),
+            key=lambda r: r["depth"],
+        )
+        ax.plot(
+            [r["depth"] for r in runs],
+            [r["test_accuracy"] for r in runs],
+            "o-",
+            label=init,
+        )
+    if record.get("prior_accuracy") is not None:
+        ax.axhline(
+            record["prior_accuracy"], ls="--", color="gray", label="prior"
+        )
+    ax.set_xlabel("hidden layers")
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(0, 1)
+    ax.set_title(title or "Accuracy after the same budget vs depth")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def sweep_loss_curves(rows, path, title=None):
+    """Training loss per iteration of a sweep, one panel per activation.
+
+    Args:
+        rows: dicts with `init`, `activation`, `status` and (unless the
+            status is "error") `train_loss`; rows in "error" are left out
+            of the figure (the sweep's table lists them).
+        path: where the PNG goes.
+        title: optional figure title.
+
+    Returns:
+        `path`.
+    """
+    rows = [r for r in rows if r.get("train_loss")]
+    activations = list(dict.fromkeys(r["activation"] for r in rows))
+    inits = list(dict.fromkeys(r["init"] for r in rows))
+    plt = _pyplot()
+    colors = plt.get_cmap("tab20")
+    fig, axes = plt.subplots(
+        1,
+        max(1, len(activations)),
+        figsize=(4.5 * max(1, len(activations)), 4.5),
+        squeeze=False,
+        sharey=True,
+    )
+    for ax, activation in zip(axes[0], activations, strict=False):
+        for r in rows:
+            if r["activation"] != activation:
+                continue
+            k = inits.index(r["init"])
+            losses = [float("nan") if v is None else v for v in r["train_loss"]]
+            ax.plot(
+                range(1, len(losses) + 1),
+                losses,
+                lw=1,
+                color=colors(k % 20),
+                ls=("-", "--", ":")[k // 20 % 3],
+                label=r["init"],
+            )
+        ax.set_title(activation)
+        ax.set_xlabel("iteration")
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("minibatch cross-entropy loss")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center right", fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0, 0.85, 1))
+    return _save(fig, path)
