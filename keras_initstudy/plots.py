@@ -118,13 +118,18 @@ def symmetry_curves(records, path, layer="hidden_1", labels=None, title=None):
     labels = labels or [run_label(r) for r in records]
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for record, label in zip(records, labels, strict=True):
+    styles = ("-", "--", ":", "-.")
+    for i, (record, label) in enumerate(zip(records, labels, strict=True)):
         entry = record["symmetry"][layer]
+        # Runs often sit on the same count (1 or all units): thinner,
+        # dashed lines on top keep the ones below visible.
         ax.step(
             entry["iteration"],
             entry["distinct_units"],
             where="post",
             label=label,
+            linestyle=styles[i % len(styles)],
+            linewidth=max(1.0, 4.0 - 0.7 * i),
         )
     ax.set_xlabel("iteration")
     ax.set_ylabel(f"distinct units in {layer}")
