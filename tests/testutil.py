@@ -59,3 +59,16 @@ def write_idx_folder(folder, n_train=6, n_test=4, compress=True, seed=0):
                 f.write(payload)
             files[(prefix, kind)] = (path, array)
     return files
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_png(test, path, min_size=(100, 100)):
+    """Checks that `path` is a PNG that decodes to at least `min_size` px."""
+    import matplotlib.image
+
+    with open(path, "rb") as f:
+        test.assertEqual(f.read(8), PNG_SIGNATURE, msg=path)
+    height, width = matplotlib.image.imread(path).shape[:2]
+    test.assertGreaterEqual((height, width), min_size, msg=path)
