@@ -71,4 +71,5 @@ def assert_png(test, path, min_size=(100, 100)):
     with open(path, "rb") as f:
         test.assertEqual(f.read(8), PNG_SIGNATURE, msg=path)
     height, width = matplotlib.image.imread(path).shape[:2]
-    test.assertGreaterEqual((height, width), min_size, msg=path)
+    test.assertGreaterEqual(height, min_size[0], msg=path)
+    test.assertGreaterEqual(width, min_size[1], msg=path)
