@@ -839,12 +839,22 @@ class ZeroHadamard(keras.initializers.Initializer):
 
     - `fan_out <= fan_in`: the (partial) identity, output unit `j` copies
       input `j`;
-    - `fan_out > fan_in` (dimension-increasing): `c * H[:fan_in, :fan_out]`,
-      the top-left block of Sylvester's Hadamard matrix of order
-      `2^m`, `m = ceil(log2(fan_out))`. A partial identity would leave
+    - `fan_out > fan_in` (dimension-increasing): `c * H[rows, :fan_out]`,
+      `fan_in` rows of Sylvester's Hadamard matrix `H` of order `2^m`,
+      `m = ceil(log2(fan_out))`. A partial identity would leave
       `fan_out - fan_in` units at zero for ever ("training degeneracy" in
-      the paper); Hadamard rows are distinct and orthogonal, so every unit
-      differs from every other without any randomness.
+      the paper); Hadamard rows are orthogonal, so the inputs stay apart.
+
+    Which rows: the paper (and its code) takes the first `fan_in`. With
+    Sylvester's `H[i, j] = (-1)^popcount(i & j)`, rows `i < 2^b` only see
+    the low `b` bits of `j`, so when `fan_out > 2^ceil(log2(fan_in))`
+    (e.g. 100 -> 256) units `j` and `j + 2^b` get identical weights: the
+    symmetry ZerO exists to break. Here the rows are the powers of two
+    first, then the other indices in order, the first `fan_in` of those,
+    sorted: they span GF(2)^m, so every unit differs from every other
+    whenever `fan_in >= m`. When the first `fan_in` rows already contain
+    every power of two (e.g. 784 -> 1024), this is exactly the paper's
+    matrix.
 
     Convolution kernels `(k..., in, out)` get that matrix at the window's
     centre and zeros elsewhere (as the authors do for ResNets).
@@ -885,10 +895,11 @@ class ZeroHadamard(keras.initializers.Initializer):
         """The `(fan_in, fan_out)` ZerO matrix as a float64 NumPy array."""
         if fan_out <= fan_in:
             return np.eye(fan_in, fan_out)
-        order = 2 ** math.ceil(math.log2(fan_out))
-        return (
-            ZeroHadamard.constant(fan_out) * _hadamard(order)[:fan_in, :fan_out]
-        )
+        m = math.ceil(math.log2(fan_out))
+        powers = [2**k for k in range(m)]
+        others = [i for i in range(2**m) if i not in set(powers)]
+        rows = sorted((powers + others)[:fan_in])
+        return ZeroHadamard.constant(fan_out) * _hadamard(2**m)[rows, :fan_out]
 
     def __call__(self, shape, dtype=None):
         shape = _check_rank(shape, 2, "ZerO initialization")
