@@ -99,7 +99,7 @@ def layer_distinct_units(model):
     ]
 
 
-def run_classifier(config, dataset=None, callbacks=()):
+def run_classifier(config, dataset=None, callbacks=(), symmetry_every=1):
     """Trains and evaluates the model of `config`; returns its record.
 
     Args:
@@ -107,6 +107,9 @@ def run_classifier(config, dataset=None, callbacks=()):
         dataset: an already loaded `data.Dataset` (loaded from `config` when
             None).
         callbacks: extra Keras callbacks for the training loop.
+        symmetry_every: record the `symmetry` block every this many
+            iterations (1, the default, records every one; large sweeps of
+            deep nets may thin it out, the last iteration is always kept).
 
     Returns:
         The metrics dict: `config`, `train_loss`, `eval_iterations`,
@@ -123,7 +126,7 @@ def run_classifier(config, dataset=None, callbacks=()):
     keras.utils.set_random_seed(config.seed)
     model = build_model(config)
     at_init = layer_distinct_units(model)
-    monitor = callbacks_lib.SymmetryMonitor()
+    monitor = callbacks_lib.SymmetryMonitor(every=symmetry_every)
     result = training.train(
         model,
         dataset.x_train,
