@@ -14,7 +14,7 @@ import sys
 
 import tensorflow as tf
 
-from experiments import deep_relu
+from keras_initstudy import deep_relu
 from keras_initstudy import signals
 from tests import testutil
 

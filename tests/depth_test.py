@@ -20,7 +20,7 @@ import sys
 import tensorflow as tf
 from absl.testing import parameterized
 
-from experiments import depth
+from keras_initstudy import depth
 from keras_initstudy import signals
 from tests import testutil
 

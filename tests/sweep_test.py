@@ -9,8 +9,8 @@ from unittest import mock
 import keras
 import tensorflow as tf
 
-from experiments import sweep
 from keras_initstudy import initializers
+from keras_initstudy import sweep
 from tests import testutil
 
 
