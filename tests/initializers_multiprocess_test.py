@@ -147,11 +147,8 @@ class FreshProcessTest(tf.test.TestCase):
             self.assertLen(weights.files, len(model.weights))
             for i, weight in enumerate(model.weights):
                 self.assertAllEqual(weights[f"arr_{i}"], weight, weight.path)
-        for name in initializers.names():
-            self.assertEqual(
-                classes[name],
-                f"keras_initstudy.initializers.{initializers.REGISTRY[name].__name__}",
-            )
+        for name, cls in initializers.REGISTRY.items():
+            self.assertEqual(classes[name], f"{cls.__module__}.{cls.__name__}")
         with np.load(seeded) as other_process:
             here = seeded_values()
             self.assertCountEqual(other_process.files, here)
