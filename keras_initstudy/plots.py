@@ -177,12 +177,19 @@ def activation_histogram_grid(record, activation, path, title=None):
         squeeze=False,
     )
     for i, run in enumerate(rows):
+        # Unbounded activations share one range along the row, so a
+        # vanishing signal still collapses into a spike and an exploding
+        # one grows across the row instead of being rescaled per panel.
+        edges = [e for h in run["histogram"] for e in h["edges"]]
+        xlim = _ACTIVATION_RANGES.get(activation)
+        if xlim is None and edges:
+            xlim = (min(edges), max(edges))
         for j, hist in enumerate(run["histogram"]):
             ax = axes[i][j]
             if hist["counts"]:
                 ax.stairs(hist["counts"], hist["edges"], fill=True, lw=0)
-            if activation in _ACTIVATION_RANGES:
-                ax.set_xlim(*_ACTIVATION_RANGES[activation])
+            if xlim is not None:
+                ax.set_xlim(*xlim)
             ax.set_yticks([])
             ax.tick_params(labelsize=6)
             ax.set_title(f"std {run['std'][j]:.2g}", fontsize=7)
