@@ -8,6 +8,7 @@ import keras
 
 from keras_initstudy import diagnostics
 from keras_initstudy import models
+from keras_initstudy import signals
 
 
 class SymmetryMonitor(keras.callbacks.Callback):
@@ -85,6 +86,84 @@ class SymmetryMonitor(keras.callbacks.Callback):
             }
             for layer in self._layers
         }
+        self._iteration = 0
+        self._record(0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._iteration += 1
+        if self._iteration % self.every == 0:
+            self._record(self._iteration)
+
+    def on_train_end(self, logs=None):
+        if self._last != self._iteration:
+            self._record(self._iteration)
+
+
+class ActivationStats(keras.callbacks.Callback):
+    """Records per-layer signal statistics on a fixed batch during training.
+
+    Every `every` iterations (and at the start and the end) it runs
+    `signals.layer_signals` on the probe batch `(x, y)` and keeps the
+    per-layer activation std, the std of the gradients with respect to the
+    activations and kernels, the saturated and dead shares, and the
+    `signals.verdict`. It shows, for instance, a deep tanh net with small
+    weights staying "vanishing" while its loss sits at ln 10.
+
+    Examples:
+
+    >>> stats = ActivationStats(x[:500], y[:500], every=10)
+    >>> model.fit(x, y, callbacks=[stats])  # doctest: +SKIP
+    >>> stats.history["verdict"]  # doctest: +SKIP
+    ['vanishing', 'vanishing', ...]
+
+    Args:
+        x, y: the probe batch (inputs and integer labels).
+        every: record every this many iterations (1: every iteration).
+        layer_names: names of the layers to watch; None watches every
+            Dense layer but the output layer (`models.hidden_layers`).
+
+    Attributes:
+        history: `{"iteration": [...], "verdict": [...], "layers": [...]}`
+            and, for each key of `KEYS`, a list (one entry per record) of
+            per-layer lists: plain Python, ready for metrics.json.
+    """
+
+    KEYS = (
+        "std",
+        "grad_activation_std",
+        "grad_kernel_std",
+        "saturated_fraction",
+        "dead_fraction",
+    )
+
+    def __init__(self, x, y, every=1, layer_names=None):
+        super().__init__()
+        if every < 1:
+            raise ValueError(f"`every` must be >= 1. Received: every={every}")
+        self.x, self.y = x, y
+        self.every = int(every)
+        self.layer_names = None if layer_names is None else list(layer_names)
+        self.history = {}
+        self._iteration = 0
+        self._last = None
+
+    def _record(self, iteration):
+        layers = (
+            None
+            if self.layer_names is None
+            else [self.model.get_layer(n) for n in self.layer_names]
+        )
+        stats = signals.layer_signals(self.model, self.x, self.y, layers)
+        self.history["layers"] = stats["layers"]
+        self.history["iteration"].append(iteration)
+        self.history["verdict"].append(signals.verdict(stats))
+        for key in self.KEYS:
+            self.history[key].append(stats[key])
+        self._last = iteration
+
+    def on_train_begin(self, logs=None):
+        self.history = {"iteration": [], "verdict": [], "layers": []}
+        self.history.update({key: [] for key in self.KEYS})
         self._iteration = 0
         self._record(0)
 

@@ -6,8 +6,10 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
+from keras_initstudy import callbacks
 from keras_initstudy import models
 from keras_initstudy import signals
+from keras_initstudy import training
 
 
 def _above(x):
@@ -224,6 +226,32 @@ class LayerSignalsTest(tf.test.TestCase):
         model = models.mlp((), input_shape=(5, 4), seed=0)
         with self.assertRaisesRegex(ValueError, "no hidden layer"):
             signals.layer_signals(model, self.x, self.y)
+
+
+class ActivationStatsTest(tf.test.TestCase):
+    def test_records_on_schedule_and_matches_layer_signals(self):
+        rng = np.random.default_rng(1)
+        x = rng.random((200, 28, 28), dtype=np.float32)
+        y = rng.integers(0, 10, size=200)
+        model = models.mlp((16, 8), "tanh", "small_random", seed=0)
+        stats = callbacks.ActivationStats(x[:50], y[:50], every=2)
+        config = training.TrainConfig(iterations=5, batch_size=20)
+        training.train(model, x, y, config, [stats])
+        history = stats.history
+        self.assertEqual(history["iteration"], [0, 2, 4, 5])
+        self.assertEqual(history["layers"], ["hidden_1", "hidden_2"])
+        final = signals.layer_signals(model, x[:50], y[:50])
+        self.assertAllClose(history["std"][-1], final["std"])
+        self.assertAllClose(
+            history["grad_kernel_std"][-1], final["grad_kernel_std"]
+        )
+        self.assertEqual(history["verdict"][-1], signals.verdict(final))
+        # The weights moved, so the statistics did too.
+        self.assertNotAllClose(history["std"][0], history["std"][-1])
+
+    def test_rejects_bad_every(self):
+        with self.assertRaisesRegex(ValueError, "every=0"):
+            callbacks.ActivationStats(np.zeros((1, 2)), np.zeros(1), every=0)
 
 
 if __name__ == "__main__":
