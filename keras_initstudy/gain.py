@@ -11,6 +11,7 @@ Two small pure functions that the variance-scaling initializers build on:
 """
 
 import math
+import numbers
 import operator
 
 # torch.nn.init.calculate_gain's table; "leaky_relu" depends on the slope.
@@ -90,7 +91,7 @@ def calculate_gain(nonlinearity, param=None):
         return _FIXED_GAINS[nonlinearity]
     if nonlinearity == "leaky_relu":
         slope = DEFAULT_LEAKY_RELU_SLOPE if param is None else param
-        if isinstance(slope, bool) or not isinstance(slope, int | float):
+        if isinstance(slope, bool) or not isinstance(slope, numbers.Real):
             raise ValueError(
                 "The leaky_relu slope must be a number. "
                 f"Received: param={param!r}"

@@ -36,6 +36,7 @@ weights: `check_shared_initializers(model)` finds that and warns.
 """
 
 import math
+import numbers
 import random as python_random
 import warnings
 
@@ -93,7 +94,7 @@ def names():
 
 
 def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(
             f"`{name}` must be a number. Received: {name}={value!r}"
         )
@@ -103,7 +104,7 @@ def _check_positive(name, value):
 
 
 def _check_number(name, value):
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(
             f"`{name}` must be a number. Received: {name}={value!r}"
         )
@@ -1003,10 +1004,11 @@ def check_shared_initializers(model):
                 init, "seed"
             ):
                 continue
-            weight = getattr(layer, attribute[: -len("_initializer")], None)
+            weight_name = attribute[: -len("_initializer")]
+            weight = getattr(layer, weight_name, None)
             shape = tuple(getattr(weight, "shape", ()))
             entry = uses.setdefault(id(init), (init, []))
-            entry[1].append((f"{layer.name}/{attribute[:-12]}", shape))
+            entry[1].append((f"{layer.name}/{weight_name}", shape))
     findings = []
     for init, weights in uses.values():
         if len(weights) < 2:

@@ -4,6 +4,8 @@ It needs a model and a batch of inputs, so it is a function that rewrites a
 built model's kernels, not a `keras.initializers.Initializer`.
 """
 
+import numbers
+
 import keras
 import numpy as np
 
@@ -79,7 +81,7 @@ def lsuv(model, batch, tol=0.1, max_iter=10, seed=0):
         Mishkin & Matas, "All you need is a good init", ICLR 2016
         (arXiv 2015).
     """
-    if isinstance(tol, bool) or not isinstance(tol, int | float) or tol <= 0:
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or tol <= 0:
         raise ValueError(
             f"`tol` must be a positive number. Received: tol={tol!r}"
         )
