@@ -5,9 +5,20 @@ with them load again.
 """
 
 from keras_initstudy import initializers
+from keras_initstudy.gain import calculate_gain
+from keras_initstudy.initializers import check_shared_initializers
 from keras_initstudy.initializers import get
 from keras_initstudy.initializers import names
+from keras_initstudy.lsuv import lsuv
 
 __version__ = "0.1.0"
 
-__all__ = ["initializers", "get", "names", "__version__"]
+__all__ = [
+    "__version__",
+    "calculate_gain",
+    "check_shared_initializers",
+    "get",
+    "initializers",
+    "lsuv",
+    "names",
+]

@@ -15,11 +15,24 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
 
 def _layer_initializer(identifier, seed, index):
+    """One initializer instance per weight, so no two layers share values.
+
+    Keras 3 initializers return the same values on every call, so an
+    instance given by the caller is copied per weight; a random one gets the
+    seed `own seed (or seed) + index`, or a fresh draw when neither is set.
+    """
     if isinstance(identifier, str):
         return initializers.get(
             identifier, seed=None if seed is None else seed + index
         )
-    return initializers.get(identifier)
+    init = initializers.get(identifier)
+    if not isinstance(init, keras.initializers.Initializer):
+        return init  # A plain callable: the caller's responsibility.
+    config = init.get_config()
+    if "seed" in config:
+        base = config["seed"] if isinstance(config["seed"], int) else seed
+        config["seed"] = None if base is None else base + index
+    return type(init).from_config(config)
 
 
 def mlp(
@@ -101,7 +114,9 @@ def mlp(
         bias_initializer=_layer_initializer(bias_initializer, seed, 2 * n + 1),
         name="output",
     )(x)
-    return keras.Model(inputs, outputs, name=name)
+    model = keras.Model(inputs, outputs, name=name)
+    initializers.check_shared_initializers(model)
+    return model
 
 
 def hidden_layers(model):

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -120,6 +121,27 @@ class ModelsTest(tf.test.TestCase):
         k1 = a.get_layer("hidden_2").kernel.numpy()
         k2 = a.get_layer("output").kernel.numpy()
         self.assertNotAllClose(k1[:8, :8], k2[:8, :8])
+
+    def test_an_instance_is_copied_per_layer(self):
+        # Same-shaped hidden layers from one instance would be identical.
+        for init in (
+            keras.initializers.HeNormal(),
+            keras.initializers.HeNormal(seed=4),
+        ):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                model = models.mlp(
+                    (16, 16), kernel_initializer=init, input_shape=(16,)
+                )
+            self.assertNotAllClose(
+                model.get_layer("hidden_1").kernel.numpy(),
+                model.get_layer("hidden_2").kernel.numpy(),
+            )
+        seeded = keras.initializers.HeNormal(seed=4)
+        a = models.mlp((8,), kernel_initializer=seeded)
+        b = models.mlp((8,), kernel_initializer=seeded)
+        for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
+            self.assertAllEqual(wa, wb)
 
     def test_invalid_arguments(self):
         with self.assertRaisesRegex(ValueError, "hidden_units"):
