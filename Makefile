@@ -1,12 +1,13 @@
 # make reproduce  - set up .venv (if needed) and run the zero-init reproduction
 # make test       - set up .venv (if needed) and run the whole test suite
+# make study      - every experiment of the study, records and figures in runs/
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 RUNS := runs
 
-.PHONY: reproduce test lint bench clean
+.PHONY: reproduce test study part1 part2 doctor lint bench clean
 
 $(STAMP): setup.cfg pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +21,32 @@ reproduce: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -ra tests
+
+study: part1 part2 doctor
+
+part1: $(STAMP)
+	$(PY) -m experiments.regression --output_dir=$(RUNS)/regression
+	$(PY) -m experiments.toy --output_dir=$(RUNS)/toy
+	$(PY) -m experiments.mnist --init=zeros --output_dir=$(RUNS)/part1/zeros
+	$(PY) -m experiments.mnist --init=constant --init_value=0.05 --activation=sigmoid --output_dir=$(RUNS)/part1/constant_sigmoid
+	$(PY) -m experiments.mnist --init=he_normal --output_dir=$(RUNS)/part1/he
+	$(PY) -m experiments.compare --runs=$(RUNS)/part1/zeros,$(RUNS)/part1/constant_sigmoid,$(RUNS)/part1/he --output=$(RUNS)/part1/loss_zeros_constant_he.png
+	$(PY) -m experiments.compare --kind=symmetry --runs=$(RUNS)/part1/zeros,$(RUNS)/part1/constant_sigmoid,$(RUNS)/part1/he --output=$(RUNS)/part1/symmetry_per_iteration.png
+
+part2: $(STAMP)
+	$(PY) -m experiments.depth --output_dir=$(RUNS)/depth
+	$(PY) -m experiments.depth --inputs=gaussian --output_dir=$(RUNS)/depth_gaussian
+	$(PY) -m experiments.deep_relu --output_dir=$(RUNS)/deep_relu
+	$(PY) -m experiments.deep_relu --mode=sensitivity --output_dir=$(RUNS)/deep_relu_depths
+	$(PY) -m experiments.sweep --output_dir=$(RUNS)/sweep
+
+doctor: $(STAMP)
+	$(PY) -m experiments.doctor --init=zeros --output_dir=$(RUNS)/doctor_zeros
+	$(PY) -m experiments.doctor --init=he_normal --output_dir=$(RUNS)/doctor_he
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.reproduction_bench
+	$(PY) -m benchmarks.initializers_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check keras_initstudy experiments tests benchmarks
