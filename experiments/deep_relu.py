@@ -29,7 +29,7 @@ from absl import logging
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-from keras_initstudy import data  # noqa: E402
+from experiments import common
 from keras_initstudy import deep_relu as deep_relu_lib  # noqa: E402
 from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import records  # noqa: E402
@@ -109,12 +109,10 @@ def config_from_flags():
 
 def main(argv):
     del argv
-    try:
+    with common.usage_errors():
         config = config_from_flags()
         output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
         metrics = deep_relu_lib.run(config)
-    except (data.DatasetError, records.OutputDirError, ValueError) as e:
-        raise app.UsageError(str(e), exitcode=2) from None
     for r in metrics["runs"]:
         logging.info(
             "depth %2d %-13s test accuracy %.4f, final loss %.4f, "

@@ -29,7 +29,7 @@ from absl import logging
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-from keras_initstudy import data  # noqa: E402
+from experiments import common
 from keras_initstudy import depth as depth_lib  # noqa: E402
 from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import models  # noqa: E402
@@ -98,12 +98,10 @@ def config_from_flags():
 
 def main(argv):
     del argv
-    try:
+    with common.usage_errors():
         config = config_from_flags()
         output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
         metrics = depth_lib.run(config)
-    except (data.DatasetError, records.OutputDirError, ValueError) as e:
-        raise app.UsageError(str(e), exitcode=2) from None
     for r in metrics["runs"]:
         logging.info(
             "%-7s %-13s %-9s layer std: %s",

@@ -20,6 +20,7 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
+from experiments import common
 from keras_initstudy import doctor  # noqa: E402
 from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import models  # noqa: E402
@@ -83,11 +84,9 @@ def load_or_build():
 
 def main(argv):
     del argv
-    try:
+    with common.usage_errors():
         output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
         model, description = load_or_build()
-    except (records.OutputDirError, ValueError) as e:
-        raise app.UsageError(str(e), exitcode=2) from None
     findings = doctor.examine(model)
     for f in findings:
         logging.info(

@@ -28,6 +28,7 @@ from absl import logging
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from experiments import common
 from keras_initstudy import data  # noqa: E402
 from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import plots  # noqa: E402
@@ -162,12 +163,10 @@ def log_prior(prior):
 
 def main(argv):
     del argv
-    try:
+    with common.usage_errors():
         config = config_from_flags()
         output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
         metrics = runs.run_classifier(config)
-    except (data.DatasetError, records.OutputDirError, ValueError) as e:
-        raise app.UsageError(str(e), exitcode=2) from None
     for i, loss in enumerate(metrics["train_loss"], start=1):
         logging.info("iteration %d: loss %.6f", i, loss)
     logging.info(

@@ -36,7 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from keras_initstudy import data  # noqa: E402
+from experiments import common
 from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import plots  # noqa: E402
 from keras_initstudy import records  # noqa: E402
@@ -105,7 +105,7 @@ def log_metrics(metrics):
 
 def main(argv):
     del argv
-    try:
+    with common.usage_errors():
         config = regression.RegressionConfig(
             linear_steps=_LINEAR_STEPS.value,
             random_init=_RANDOM_INIT.value,
@@ -116,8 +116,6 @@ def main(argv):
         )
         output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
         metrics = regression.run(config)
-    except (data.DatasetError, records.OutputDirError, ValueError) as e:
-        raise app.UsageError(str(e), exitcode=2) from None
     log_metrics(metrics)
     path = records.write_metrics(output_dir, metrics)
     logging.info("wrote %s", path)

@@ -25,7 +25,7 @@ from absl import logging
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-from keras_initstudy import data  # noqa: E402
+from experiments import common
 from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import models  # noqa: E402
 from keras_initstudy import records  # noqa: E402
@@ -99,12 +99,10 @@ def config_from_flags():
 
 def main(argv):
     del argv
-    try:
+    with common.usage_errors():
         config = config_from_flags()
         output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
         metrics = sweep_lib.run(config)
-    except (data.DatasetError, records.OutputDirError, ValueError) as e:
-        raise app.UsageError(str(e), exitcode=2) from None
     logging.info("\n%s", sweep_lib.table(metrics))
     for path in sweep_lib.write_figures(metrics, output_dir):
         logging.info("wrote %s", path)

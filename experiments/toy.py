@@ -32,6 +32,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
+from experiments import common
 from keras_initstudy import models  # noqa: E402
 from keras_initstudy import records  # noqa: E402
 from keras_initstudy import toy  # noqa: E402
@@ -119,7 +120,7 @@ def log_case(case):
 
 def main(argv):
     del argv
-    try:
+    with common.usage_errors():
         config = toy.ToyConfig(
             inits=tuple(_INITS.value),
             init_value=_INIT_VALUE.value,
@@ -131,8 +132,6 @@ def main(argv):
             seed=_SEED.value,
         )
         output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
-    except (records.OutputDirError, ValueError) as e:
-        raise app.UsageError(str(e), exitcode=2) from None
     keras.utils.set_random_seed(config.seed)
     metrics = toy.run(config)
     for case in metrics["runs"].values():

@@ -9,7 +9,6 @@ from keras_initstudy.gain import calculate_gain
 from keras_initstudy.initializers import check_shared_initializers
 from keras_initstudy.initializers import get
 from keras_initstudy.initializers import names
-from keras_initstudy.lsuv import lsuv
 
 __version__ = "0.1.0"
 
@@ -19,6 +18,5 @@ __all__ = [
     "check_shared_initializers",
     "get",
     "initializers",
-    "lsuv",
     "names",
 ]
