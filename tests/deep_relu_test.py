@@ -9,8 +9,6 @@ import functools
 import json
 import math
 import os
-import subprocess
-import sys
 
 import tensorflow as tf
 
@@ -33,13 +31,7 @@ def _default_runs():
 
 
 def _run_binary(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "experiments.deep_relu", *args],
-        cwd=testutil.REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return testutil.run_module("experiments.deep_relu", *args)
 
 
 class DeepReluClaimTest(tf.test.TestCase):

@@ -14,8 +14,6 @@ Ten tanh or relu layers of 500 units at initialization, fed one batch of
 import functools
 import json
 import os
-import subprocess
-import sys
 
 import tensorflow as tf
 from absl.testing import parameterized
@@ -40,13 +38,7 @@ def _mnist_runs():
 
 
 def _run_binary(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "experiments.depth", *args],
-        cwd=testutil.REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return testutil.run_module("experiments.depth", *args)
 
 
 class MnistSignalsTest(tf.test.TestCase, parameterized.TestCase):

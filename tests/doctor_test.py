@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -121,13 +119,7 @@ class ExamineTest(tf.test.TestCase, parameterized.TestCase):
 
 class DoctorBinaryTest(tf.test.TestCase):
     def _run(self, *args):
-        return subprocess.run(
-            [sys.executable, "-m", "experiments.doctor", *args],
-            cwd=testutil.REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        return testutil.run_module("experiments.doctor", *args)
 
     def test_saved_model_with_fail_on_error(self):
         tmp = self.create_tempdir().full_path

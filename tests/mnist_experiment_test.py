@@ -8,8 +8,6 @@ the net answers the most frequent training digit for every test image.
 import json
 import math
 import os
-import subprocess
-import sys
 
 import numpy as np
 import tensorflow as tf
@@ -34,14 +32,7 @@ def _run(**kwargs):
 
 
 def _run_binary(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "experiments.mnist", *args],
-        cwd=testutil.REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
+    return testutil.run_module("experiments.mnist", *args, env=env)
 
 
 class ZeroInitTest(tf.test.TestCase, parameterized.TestCase):

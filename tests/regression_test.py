@@ -4,8 +4,6 @@ import functools
 import json
 import math
 import os
-import subprocess
-import sys
 
 import numpy as np
 import tensorflow as tf
@@ -105,19 +103,11 @@ class BinaryLogisticTest(tf.test.TestCase):
 class BinaryTest(tf.test.TestCase):
     def test_writes_metrics_and_figure(self):
         out = self.create_tempdir().full_path
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "experiments.regression",
-                "--iterations=50",
-                "--linear_steps=200",
-                f"--output_dir={out}",
-            ],
-            cwd=testutil.REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
+        proc = testutil.run_module(
+            "experiments.regression",
+            "--iterations=50",
+            "--linear_steps=200",
+            f"--output_dir={out}",
         )
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         with open(os.path.join(out, "metrics.json")) as f:
@@ -134,13 +124,7 @@ class BinaryTest(tf.test.TestCase):
             self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
 
     def test_unknown_random_init(self):
-        proc = subprocess.run(
-            [sys.executable, "-m", "experiments.regression", "--random_init=x"],
-            cwd=testutil.REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        proc = testutil.run_module("experiments.regression", "--random_init=x")
         self.assertNotEqual(proc.returncode, 0)
         self.assertNotIn("Traceback", proc.stderr)
         self.assertIn("he_normal", proc.stderr)

@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 from unittest import mock
 
 import keras
@@ -25,13 +23,7 @@ class _NeedsScale(keras.initializers.Initializer):
 
 
 def _run_binary(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "experiments.sweep", *args],
-        cwd=testutil.REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return testutil.run_module("experiments.sweep", *args)
 
 
 class SweepTest(tf.test.TestCase):

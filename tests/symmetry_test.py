@@ -9,8 +9,6 @@ import functools
 import json
 import math
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -25,7 +23,6 @@ from keras_initstudy import runs
 from keras_initstudy import training
 from tests import testutil
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ITERATIONS = 100
 
 
@@ -59,22 +56,8 @@ def _prior_accuracy():
     return float(np.mean(ds.y_test == np.argmax(np.bincount(ds.y_train))))
 
 
-def _assert_png(test, path):
-    test.assertTrue(os.path.isfile(path), path)
-    with open(path, "rb") as f:
-        header = f.read(8)
-    test.assertEqual(header, PNG_MAGIC)
-    test.assertGreater(os.path.getsize(path), 1000)
-
-
 def _compare(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "experiments.compare", *args],
-        cwd=testutil.REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return testutil.run_module("experiments.compare", *args)
 
 
 CONSTANT_SIGMOID = dict(init="constant", init_value=0.05, activation="sigmoid")
@@ -285,9 +268,9 @@ class FigureTest(tf.test.TestCase):
         ]
         out = self.create_tempdir().full_path
         path = plots.loss_curves(records, os.path.join(out, "loss.png"))
-        _assert_png(self, path)
+        testutil.assert_png(self, path)
         path = plots.symmetry_curves(records, os.path.join(out, "sym.png"))
-        _assert_png(self, path)
+        testutil.assert_png(self, path)
         self.assertEqual(sorted(os.listdir(out)), ["loss.png", "sym.png"])
 
     def test_compare_reads_records(self):
@@ -303,7 +286,7 @@ class FigureTest(tf.test.TestCase):
         png = os.path.join(out, "cmp.png")
         proc = _compare(f"--runs={','.join(paths)}", f"--output={png}")
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
-        _assert_png(self, png)
+        testutil.assert_png(self, png)
 
     def test_compare_missing_record_is_one_line_error(self):
         out = self.create_tempdir().full_path
@@ -318,18 +301,8 @@ class FigureTest(tf.test.TestCase):
 class BinaryTest(tf.test.TestCase):
     def test_zero_run_writes_symmetry_prior_and_figure(self):
         out = self.create_tempdir().full_path
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "experiments.mnist",
-                "--init=zeros",
-                f"--output_dir={out}",
-            ],
-            cwd=testutil.REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
+        proc = testutil.run_module(
+            "experiments.mnist", "--init=zeros", f"--output_dir={out}"
         )
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         with open(os.path.join(out, "metrics.json")) as f:
@@ -341,16 +314,10 @@ class BinaryTest(tf.test.TestCase):
         self.assertEqual(metrics["prior"]["predicted_class"], 1)
         self.assertIn("answers class 1 for every test image", proc.stderr)
         self.assertIn("1135 of 10000 test images are 1", proc.stderr)
-        _assert_png(self, os.path.join(out, "loss.png"))
+        testutil.assert_png(self, os.path.join(out, "loss.png"))
 
     def test_constant_without_value_is_a_usage_error(self):
-        proc = subprocess.run(
-            [sys.executable, "-m", "experiments.mnist", "--init=constant"],
-            cwd=testutil.REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        proc = testutil.run_module("experiments.mnist", "--init=constant")
         self.assertEqual(proc.returncode, 2)
         self.assertIn("--init_value", proc.stderr)
         self.assertNotIn("Traceback", proc.stderr)

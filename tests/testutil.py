@@ -73,3 +73,22 @@ def assert_png(test, path, min_size=(100, 100)):
     height, width = matplotlib.image.imread(path).shape[:2]
     test.assertGreaterEqual(height, min_size[0], msg=path)
     test.assertGreaterEqual(width, min_size[1], msg=path)
+
+
+def run_module(module, *args, timeout=300, env=None):
+    """Runs `python -m module *args` from the repo root, output captured.
+
+    Binaries run in their own process: absl flags are process-global, so
+    two experiment modules cannot be imported into one test process.
+    """
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )

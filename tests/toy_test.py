@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import tensorflow as tf
@@ -99,18 +97,8 @@ class ToyTest(tf.test.TestCase, parameterized.TestCase):
 
     def test_binary_prints_the_article_notation(self):
         out = self.create_tempdir().full_path
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "experiments.toy",
-                "--steps=2",
-                f"--output_dir={out}",
-            ],
-            cwd=testutil.REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
+        proc = testutil.run_module(
+            "experiments.toy", "--steps=2", f"--output_dir={out}"
         )
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
         self.assertIn("step 1 forward: z1 = 0, z2 = 0, a1 = 0.5", proc.stderr)
