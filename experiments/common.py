@@ -20,3 +20,8 @@ def usage_errors():
         yield
     except (data.DatasetError, records.OutputDirError, ValueError) as e:
         raise app.UsageError(str(e), exitcode=2) from None
+
+
+def positive_ints(values):
+    """Flag validator: a comma-separated list of positive integers."""
+    return all(v.strip().isdigit() and int(v) > 0 for v in values)

@@ -82,9 +82,7 @@ _OUTPUT_DIR = flags.DEFINE_string(
 
 @flags.validator("sensitivity_depths", "must be positive integers")
 def _check_depths(value):
-    return bool(value) and all(
-        v.strip().isdigit() and int(v) > 0 for v in value
-    )
+    return bool(value) and common.positive_ints(value)
 
 
 @flags.validator("init", "must be registered initializer names")

@@ -50,9 +50,9 @@ _OUTPUT_DIR = flags.DEFINE_string(
 )
 
 
-@flags.validator("hidden_units", "must be positive integers")
-def _check_hidden_units(value):
-    return all(v.strip().isdigit() and int(v) > 0 for v in value)
+flags.register_validator(
+    "hidden_units", common.positive_ints, "must be positive integers"
+)
 
 
 def load_or_build():

@@ -103,9 +103,9 @@ _FIGURE = flags.DEFINE_bool(
 )
 
 
-@flags.validator("hidden_units", "must be positive integers")
-def _check_hidden_units(value):
-    return all(v.strip().isdigit() and int(v) > 0 for v in value)
+flags.register_validator(
+    "hidden_units", common.positive_ints, "must be positive integers"
+)
 
 
 def config_from_flags():

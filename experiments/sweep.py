@@ -30,6 +30,7 @@ from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import models  # noqa: E402
 from keras_initstudy import records  # noqa: E402
 from keras_initstudy import sweep as sweep_lib  # noqa: E402
+from keras_initstudy import training  # noqa: E402
 
 _INIT = flags.DEFINE_list(
     "init",
@@ -49,7 +50,7 @@ _BATCH_SIZE = flags.DEFINE_integer(
     "batch_size", 100, "Examples per minibatch.", lower_bound=1
 )
 _OPTIMIZER = flags.DEFINE_enum(
-    "optimizer", "sgd", ["sgd", "momentum", "adam"], "The optimizer."
+    "optimizer", "sgd", list(training.OPTIMIZERS), "The optimizer."
 )
 _LEARNING_RATE = flags.DEFINE_float(
     "learning_rate",
@@ -78,9 +79,9 @@ def _check_activation(value):
     return bool(value) and all(v in models.ACTIVATIONS for v in value)
 
 
-@flags.validator("hidden_units", "must be positive integers")
-def _check_hidden_units(value):
-    return all(v.strip().isdigit() and int(v) > 0 for v in value)
+flags.register_validator(
+    "hidden_units", common.positive_ints, "must be positive integers"
+)
 
 
 def config_from_flags():

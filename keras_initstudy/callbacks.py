@@ -11,7 +11,44 @@ from keras_initstudy import models
 from keras_initstudy import signals
 
 
-class SymmetryMonitor(keras.callbacks.Callback):
+class _PeriodicRecorder(keras.callbacks.Callback):
+    """Calls `_record(iteration)` at the start, every `every` updates and at
+    the end; subclasses implement `_reset()` and `_record(iteration)`."""
+
+    def __init__(self, every, layer_names):
+        super().__init__()
+        if every < 1:
+            raise ValueError(f"`every` must be >= 1. Received: every={every}")
+        self.every = int(every)
+        self.layer_names = None if layer_names is None else list(layer_names)
+        self.history = {}
+        self._iteration = 0
+        self._last = None
+
+    def _watched_layers(self):
+        if self.layer_names is None:
+            return models.hidden_layers(self.model)
+        return [self.model.get_layer(n) for n in self.layer_names]
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+        self._iteration = 0
+        self._record(0)
+        self._last = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._iteration += 1
+        if self._iteration % self.every == 0:
+            self._record(self._iteration)
+            self._last = self._iteration
+
+    def on_train_end(self, logs=None):
+        if self._last != self._iteration:
+            self._record(self._iteration)
+            self._last = self._iteration
+
+
+class SymmetryMonitor(_PeriodicRecorder):
     """Records, per hidden layer and iteration, how many units are distinct.
 
     A layer whose units start identical (zero or any shared constant) stays
@@ -45,15 +82,9 @@ class SymmetryMonitor(keras.callbacks.Callback):
     def __init__(
         self, layer_names=None, every=1, atol=diagnostics.SYMMETRY_ATOL
     ):
-        super().__init__()
-        if every < 1:
-            raise ValueError(f"`every` must be >= 1. Received: every={every}")
-        self.layer_names = None if layer_names is None else list(layer_names)
-        self.every = int(every)
+        super().__init__(every, layer_names)
         self.atol = atol
-        self.history = {}
         self._layers = []
-        self._last = None
 
     def _record(self, iteration):
         for layer in self._layers:
@@ -71,13 +102,9 @@ class SymmetryMonitor(keras.callbacks.Callback):
             entry["max_pairwise_distance"].append(
                 diagnostics.max_pairwise_distance(kernel, bias)
             )
-        self._last = iteration
 
-    def on_train_begin(self, logs=None):
-        if self.layer_names is None:
-            self._layers = models.hidden_layers(self.model)
-        else:
-            self._layers = [self.model.get_layer(n) for n in self.layer_names]
+    def _reset(self):
+        self._layers = self._watched_layers()
         self.history = {
             layer.name: {
                 "iteration": [],
@@ -86,20 +113,9 @@ class SymmetryMonitor(keras.callbacks.Callback):
             }
             for layer in self._layers
         }
-        self._iteration = 0
-        self._record(0)
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._iteration += 1
-        if self._iteration % self.every == 0:
-            self._record(self._iteration)
-
-    def on_train_end(self, logs=None):
-        if self._last != self._iteration:
-            self._record(self._iteration)
 
 
-class ActivationStats(keras.callbacks.Callback):
+class ActivationStats(_PeriodicRecorder):
     """Records per-layer signal statistics on a fixed batch during training.
 
     Every `every` iterations (and at the start and the end) it runs
@@ -137,41 +153,19 @@ class ActivationStats(keras.callbacks.Callback):
     )
 
     def __init__(self, x, y, every=1, layer_names=None):
-        super().__init__()
-        if every < 1:
-            raise ValueError(f"`every` must be >= 1. Received: every={every}")
+        super().__init__(every, layer_names)
         self.x, self.y = x, y
-        self.every = int(every)
-        self.layer_names = None if layer_names is None else list(layer_names)
-        self.history = {}
-        self._iteration = 0
-        self._last = None
 
     def _record(self, iteration):
-        layers = (
-            None
-            if self.layer_names is None
-            else [self.model.get_layer(n) for n in self.layer_names]
+        stats = signals.layer_signals(
+            self.model, self.x, self.y, self._watched_layers()
         )
-        stats = signals.layer_signals(self.model, self.x, self.y, layers)
         self.history["layers"] = stats["layers"]
         self.history["iteration"].append(iteration)
         self.history["verdict"].append(signals.verdict(stats))
         for key in self.KEYS:
             self.history[key].append(stats[key])
-        self._last = iteration
 
-    def on_train_begin(self, logs=None):
+    def _reset(self):
         self.history = {"iteration": [], "verdict": [], "layers": []}
         self.history.update({key: [] for key in self.KEYS})
-        self._iteration = 0
-        self._record(0)
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._iteration += 1
-        if self._iteration % self.every == 0:
-            self._record(self._iteration)
-
-    def on_train_end(self, logs=None):
-        if self._last != self._iteration:
-            self._record(self._iteration)
