@@ -12,7 +12,7 @@ RUNS := runs
 $(STAMP): setup.cfg pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock -e '.[test,figures]'
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[test,distributed]'
 	touch $@
 
 reproduce: $(STAMP)
