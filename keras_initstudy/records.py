@@ -29,14 +29,14 @@ def prepare_output_dir(path):
     return path
 
 
-def _jsonable(value):
+def jsonable(value):
     """Makes NaN and infinities JSON-safe (as None) and tuples lists."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -50,7 +50,7 @@ def write_json_atomic(path, payload):
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(_jsonable(payload), f, indent=2, sort_keys=True)
+            json.dump(jsonable(payload), f, indent=2, sort_keys=True)
             f.write("\n")
         os.replace(tmp, path)
     except BaseException:

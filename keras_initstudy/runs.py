@@ -24,7 +24,10 @@ class ClassifierConfig:
 
     `init_value` is the fill value of every initializer named "constant"
     (`init`, `bias_init` or `output_init`); `output_init` is the output
-    layer's kernel initializer, None meaning `init`.
+    layer's kernel initializer, None meaning `init`. `symmetry_every`: record
+    the `symmetry` block every this many iterations (1 records every one;
+    large sweeps of deep or wide nets thin it out; the last iteration is
+    always kept).
     """
 
     init: str = "zeros"
@@ -41,8 +44,14 @@ class ClassifierConfig:
     data_dir: str | None = None
     init_value: float | None = None
     output_init: str | None = None
+    symmetry_every: int = 1
 
     def __post_init__(self):
+        if self.symmetry_every < 1:
+            raise ValueError(
+                "`symmetry_every` must be >= 1. Received: "
+                f"symmetry_every={self.symmetry_every}"
+            )
         uses_constant = "constant" in (
             self.init,
             self.bias_init,
@@ -99,7 +108,7 @@ def layer_distinct_units(model):
     ]
 
 
-def run_classifier(config, dataset=None, callbacks=(), symmetry_every=1):
+def run_classifier(config, dataset=None, callbacks=()):
     """Trains and evaluates the model of `config`; returns its record.
 
     Args:
@@ -107,9 +116,6 @@ def run_classifier(config, dataset=None, callbacks=(), symmetry_every=1):
         dataset: an already loaded `data.Dataset` (loaded from `config` when
             None).
         callbacks: extra Keras callbacks for the training loop.
-        symmetry_every: record the `symmetry` block every this many
-            iterations (1, the default, records every one; large sweeps of
-            deep nets may thin it out, the last iteration is always kept).
 
     Returns:
         The metrics dict: `config`, `train_loss`, `eval_iterations`,
@@ -126,7 +132,7 @@ def run_classifier(config, dataset=None, callbacks=(), symmetry_every=1):
     keras.utils.set_random_seed(config.seed)
     model = build_model(config)
     at_init = layer_distinct_units(model)
-    monitor = callbacks_lib.SymmetryMonitor(every=symmetry_every)
+    monitor = callbacks_lib.SymmetryMonitor(every=config.symmetry_every)
     result = training.train(
         model,
         dataset.x_train,

@@ -64,6 +64,10 @@ class SweepConfig:
             learning_rate=self.learning_rate,
             seed=self.seed,
             init_value=INIT_VALUES.get(init),
+            # The table needs distinct units after training only; checking
+            # symmetry after every iteration would cost more than the
+            # training.
+            symmetry_every=self.iterations,
         )
 
 
@@ -89,12 +93,8 @@ def _row(init, activation, record):
 def run_one(config, init, activation, dataset):
     """One row of the sweep; an initializer that fails is an "error" row."""
     try:
-        # The table needs distinct units after training only; checking
-        # symmetry after every iteration would cost more than the training.
         record = runs.run_classifier(
-            config.classifier_config(init, activation),
-            dataset=dataset,
-            symmetry_every=config.iterations,
+            config.classifier_config(init, activation), dataset=dataset
         )
     except (ValueError, TypeError) as e:
         return {

@@ -295,10 +295,14 @@ class ZeroHadamardTest(tf.test.TestCase, parameterized.TestCase):
         # Hadamard-initialized (a partial identity would copy the blank top
         # rows of the images).
         record = runs.run_classifier(
-            runs.ClassifierConfig(init="zero_hadamard", hidden_units=(1024,)),
+            runs.ClassifierConfig(
+                init="zero_hadamard",
+                hidden_units=(1024,),
+                # Per-iteration symmetry of 1024 units is slow and not the
+                # claim.
+                symmetry_every=100,
+            ),
             dataset=testutil.mnist(),
-            # Per-iteration symmetry of 1024 units is slow and not the claim.
-            symmetry_every=100,
         )
         self.assertEqual(record["distinct_units_at_init"], [1024])
         self.assertEqual(record["distinct_units"], [1024])

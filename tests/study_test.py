@@ -1,0 +1,139 @@
+"""The study runner: task keys, the record cache, resuming, engines."""
+
+import dataclasses
+import json
+import os
+
+import tensorflow as tf
+from absl.testing import parameterized
+
+from keras_initstudy import deep_relu
+from keras_initstudy import depth
+from keras_initstudy import regression
+from keras_initstudy import runs
+from keras_initstudy import study
+from keras_initstudy import toy
+from tests import testutil
+
+# A run small enough to repeat: 5 minibatches of a 784-8-10 net.
+_SMALL = runs.ClassifierConfig(
+    init="he_normal", hidden_units=(8,), iterations=5, batch_size=50
+)
+
+
+class _CountingEngine(study.LocalEngine):
+    """The local engine, counting runs and optionally failing after some."""
+
+    def __init__(self, fail_after=None):
+        self.ran = []
+        self.fail_after = fail_after
+
+    def run(self, tasks, on_record):
+        for task in tasks:
+            if self.fail_after is not None and len(self.ran) >= self.fail_after:
+                raise KeyboardInterrupt
+            self.ran.append(task.key)
+            on_record(task, study.execute(task))
+
+
+class TaskTest(tf.test.TestCase, parameterized.TestCase):
+    @parameterized.named_parameters(
+        ("classifier", "classifier", runs.ClassifierConfig(hidden_units=(64,))),
+        ("toy", "toy", toy.ToyConfig(inits=("zeros",))),
+        ("regression", "regression", regression.RegressionConfig(seed=3)),
+        ("depth", "depth", depth.DepthConfig(inits=("he_normal",))),
+        ("deep_relu", "deep_relu", deep_relu.DeepReluConfig(depth=5)),
+    )
+    def test_spec_round_trips_through_json(self, kind, config):
+        task = study.Task(kind, config)
+        spec = json.loads(json.dumps(task.spec()))
+        again = study.Task.from_spec(spec)
+        self.assertEqual(again, task)
+        self.assertEqual(again.key, task.key)
+
+    def test_key_depends_on_every_field(self):
+        base = study.Task("classifier", _SMALL)
+        keys = {
+            base.key,
+            study.Task("classifier", dataclasses.replace(_SMALL, seed=1)).key,
+            study.Task("classifier", dataclasses.replace(_SMALL)).key,
+            study.Task(
+                "classifier",
+                dataclasses.replace(_SMALL, iterations=6),
+            ).key,
+        }
+        # The copy of _SMALL shares its key; seed and iterations do not.
+        self.assertLen(keys, 3)
+
+    def test_rejects_unknown_kind_and_wrong_config(self):
+        with self.assertRaisesRegex(ValueError, "Received: kind='bogus'"):
+            study.Task("bogus", _SMALL)
+        with self.assertRaisesRegex(TypeError, "takes a ToyConfig"):
+            study.Task("toy", _SMALL)
+
+
+class StudyTest(tf.test.TestCase):
+    def setUp(self):
+        super().setUp()
+        testutil.mnist()  # Resolves the data folder for study.execute.
+
+    def test_second_call_reads_the_cache_and_rerun_recomputes(self):
+        cache_dir = self.create_tempdir().full_path
+        tasks = [
+            study.Task("classifier", dataclasses.replace(_SMALL))
+            for _ in range(2)
+        ] + [study.Task("classifier", dataclasses.replace(_SMALL, seed=1))]
+        engine = _CountingEngine()
+        first = study.Study(cache_dir, engine).records(tasks)
+        self.assertLen(engine.ran, 2)  # The duplicate task ran once.
+        self.assertEqual(first[0], first[1])
+        self.assertNotEqual(first[0]["train_loss"], first[2]["train_loss"])
+
+        again = _CountingEngine()
+        self.assertEqual(study.Study(cache_dir, again).records(tasks), first)
+        self.assertEqual(again.ran, [])
+
+        rerun = _CountingEngine()
+        self.assertEqual(
+            study.Study(cache_dir, rerun).records(tasks, rerun=True), first
+        )
+        self.assertLen(rerun.ran, 2)
+        self.assertCountEqual(
+            [t.key for t in study.Cache(cache_dir).tasks()],
+            {t.key for t in tasks},
+        )
+
+    def test_an_interrupted_study_resumes_with_the_missing_runs_only(self):
+        cache_dir = self.create_tempdir().full_path
+        tasks = [
+            study.Task("classifier", dataclasses.replace(_SMALL, seed=s))
+            for s in range(3)
+        ]
+        with self.assertRaises(KeyboardInterrupt):
+            study.Study(cache_dir, _CountingEngine(fail_after=1)).records(tasks)
+        self.assertLen(study.Cache(cache_dir).tasks(), 1)
+        for task in tasks[1:]:
+            self.assertFalse(
+                os.path.exists(study.Cache(cache_dir).folder(task))
+            )
+
+        resumed = _CountingEngine()
+        seen = []
+        study.Study(cache_dir, resumed).records(tasks, progress=seen.append)
+        self.assertEqual(resumed.ran, [tasks[1].key, tasks[2].key])
+        self.assertEqual(
+            [(p.done, p.total, p.cached) for p in seen],
+            [(1, 3, 1), (2, 3, 1), (3, 3, 1)],
+        )
+        self.assertEqual([p.task for p in seen], [None, tasks[1], tasks[2]])
+
+    def test_records_equal_a_direct_run(self):
+        cache_dir = self.create_tempdir().full_path
+        task = study.Task("toy", toy.ToyConfig(steps=2))
+        (record,) = study.Study(cache_dir).records([task])
+        direct = json.loads(json.dumps(toy.run(task.config)))
+        self.assertEqual(record, direct)
+
+
+if __name__ == "__main__":
+    tf.test.main()
