@@ -1,10 +1,15 @@
-"""Keras callbacks over `keras_initstudy.diagnostics`.
+"""Keras callbacks over `keras_initstudy.diagnostics`, TensorBoard, progress.
 
 They work with `model.fit` and with `keras_initstudy.training.train`, which
-calls `on_train_begin`, `on_train_batch_end` and `on_train_end` the same way.
+calls `on_train_begin`, `on_train_batch_end` and `on_train_end` the same way
+(and adds `"eval_loss"` to the logs where it evaluates).
 """
 
+import contextlib
+import sys
+
 import keras
+import tensorflow as tf
 
 from keras_initstudy import diagnostics
 from keras_initstudy import models
@@ -169,3 +174,201 @@ class ActivationStats(_PeriodicRecorder):
     def _reset(self):
         self.history = {"iteration": [], "verdict": [], "layers": []}
         self.history.update({key: [] for key in self.KEYS})
+
+
+class TensorBoardSummaries(_PeriodicRecorder):
+    """Writes a run's curves and weight/activation histograms for TensorBoard.
+
+    Scalars, with the iteration as the step (0 is the initial state, i is
+    after the i-th update):
+
+    - `train/loss`: the minibatch loss of every update;
+    - `eval/loss`: the loss on the training loop's fixed evaluation subset,
+      wherever the logs carry `"eval_loss"` (`training.train` does);
+    - `symmetry/<layer>/distinct_units`: copied from the `symmetry` monitor
+      as it records, so the count is computed once, for the record.
+
+    Histograms, at iteration 0, every `histogram_every` updates and at the
+    end: `weights/<layer>/kernel` for each hidden layer and, given a probe
+    batch, `activations/<layer>`: the layer's outputs on that batch, from a
+    `signals.probe_model` built once per run.
+
+    The writer is flushed and closed at the end of training; `write_scalars`
+    adds values measured afterwards (test loss and accuracy) to the same
+    folder. Point `tensorboard --logdir` at the parent of several runs'
+    folders to compare them.
+
+    Examples:
+
+    >>> monitor = SymmetryMonitor()
+    >>> summaries = TensorBoardSummaries(
+    ...     "runs/tb/he", histogram_every=10, probe=(x[:500], y[:500]),
+    ...     symmetry=monitor)
+    >>> model.fit(x, y, callbacks=[monitor, summaries])  # doctest: +SKIP
+
+    Args:
+        logdir: the folder the event files go into (created if missing).
+        histogram_every: write histograms every this many iterations.
+        probe: `(x, y)`, a fixed batch whose activations are histogrammed,
+            or None for kernel histograms only (only `x` is used; the pair
+            matches `ActivationStats`).
+        symmetry: a `SymmetryMonitor` listed before this callback, whose
+            distinct-unit counts become scalars; None writes none.
+        layer_names: names of the layers to histogram; None takes every
+            Dense layer but the output layer (`models.hidden_layers`).
+    """
+
+    def __init__(
+        self,
+        logdir,
+        histogram_every=10,
+        probe=None,
+        symmetry=None,
+        layer_names=None,
+    ):
+        super().__init__(histogram_every, layer_names)
+        self.logdir = logdir
+        self.probe_x = None if probe is None else probe[0]
+        self.symmetry = symmetry
+        self._writer = None
+        self._layers = []
+        self._probe = None
+        self._symmetry_written = {}
+
+    def _reset(self):
+        self._layers = self._watched_layers()
+        self._probe = (
+            None
+            if self.probe_x is None
+            else signals.probe_model(self.model, self._layers)
+        )
+        self._symmetry_written = {}
+
+    def _record(self, iteration):
+        with self._writer.as_default(step=iteration):
+            for layer in self._layers:
+                tf.summary.histogram(
+                    f"weights/{layer.name}/kernel", layer.kernel
+                )
+            if self._probe is not None:
+                outputs = self._probe(
+                    tf.convert_to_tensor(self.probe_x, tf.float32),
+                    training=False,
+                )
+                for layer, values in zip(
+                    self._layers, outputs[:-1], strict=True
+                ):
+                    tf.summary.histogram(f"activations/{layer.name}", values)
+
+    def _write_logs(self, logs, step):
+        with self._writer.as_default(step=step):
+            if "loss" in logs and step > 0:
+                tf.summary.scalar("train/loss", logs["loss"])
+            if "eval_loss" in logs:
+                tf.summary.scalar("eval/loss", logs["eval_loss"])
+
+    def _write_symmetry(self):
+        if self.symmetry is None:
+            return
+        with self._writer.as_default():
+            for layer, entry in self.symmetry.history.items():
+                iterations = entry["iteration"]
+                tag = f"symmetry/{layer}/distinct_units"
+                done = self._symmetry_written.get(layer, 0)
+                for i in range(done, len(iterations)):
+                    tf.summary.scalar(
+                        tag, entry["distinct_units"][i], iterations[i]
+                    )
+                self._symmetry_written[layer] = len(iterations)
+
+    def on_train_begin(self, logs=None):
+        self._writer = tf.summary.create_file_writer(self.logdir)
+        super().on_train_begin(logs)
+        self._write_logs(logs or {}, 0)
+        self._write_symmetry()
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        self._write_logs(logs or {}, self._iteration)
+        self._write_symmetry()
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        self._write_symmetry()
+        self._writer.close()
+
+    def write_scalars(self, scalars, step=None):
+        """Writes `{tag: value}` to the run's folder after training.
+
+        Args:
+            scalars: tag -> number, e.g. `{"test/accuracy": 0.97}`.
+            step: the step to write them at; None takes the last iteration
+                trained.
+        """
+        writer = tf.summary.create_file_writer(self.logdir)
+        step = self._iteration if step is None else step
+        with writer.as_default(step=step):
+            for tag, value in scalars.items():
+                tf.summary.scalar(tag, value)
+        writer.close()
+
+
+class ProgressBar(keras.callbacks.Callback):
+    """A `keras.utils.Progbar` over the training iterations, on a terminal.
+
+    It shows the current minibatch loss and the latest eval loss (when the
+    logs carry one). When `stream` is not a terminal (a pipe, a log file)
+    it draws nothing: the record holds every number, and a bar redrawn
+    with carriage returns would only clutter a file.
+
+    Examples:
+
+    >>> model.fit(x, y, callbacks=[ProgressBar(100)])  # doctest: +SKIP
+
+    Args:
+        iterations: the number of updates the bar counts to.
+        stream: where the bar goes (default: `sys.stderr`, beside the log).
+
+    Attributes:
+        active: whether `stream` is a terminal, i.e. whether a bar is drawn.
+    """
+
+    def __init__(self, iterations, stream=None):
+        super().__init__()
+        if iterations < 1:
+            raise ValueError(
+                f"`iterations` must be >= 1. Received: iterations={iterations}"
+            )
+        self.iterations = int(iterations)
+        self.stream = sys.stderr if stream is None else stream
+        self.active = bool(getattr(self.stream, "isatty", bool)())
+        self._bar = None
+        self._iteration = 0
+
+    def _update(self, logs, finalize=None):
+        # Progbar writes to sys.stdout; send it to `stream` instead.
+        values = [(k, logs[k]) for k in ("loss", "eval_loss") if k in logs]
+        with contextlib.redirect_stdout(self.stream):
+            self._bar.update(self._iteration, values, finalize=finalize)
+
+    def on_train_begin(self, logs=None):
+        self._iteration = 0
+        if not self.active:
+            return
+        with contextlib.redirect_stdout(self.stream):
+            self._bar = keras.utils.Progbar(
+                self.iterations,
+                stateful_metrics=("loss", "eval_loss"),
+                unit_name="iteration",
+            )
+        self._update(logs or {})
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._iteration += 1
+        if self.active:
+            self._update(logs or {})
+
+    def on_train_end(self, logs=None):
+        # A run that stopped early (diverged) still ends its line.
+        if self.active and self._iteration < self.iterations:
+            self._update({}, finalize=True)

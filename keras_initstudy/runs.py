@@ -108,7 +108,36 @@ def layer_distinct_units(model):
     ]
 
 
-def run_classifier(config, dataset=None, callbacks=()):
+# Examples whose activations the TensorBoard histograms show: the first of
+# the training set, enough for a smooth histogram of every unit.
+SUMMARY_PROBE_SIZE = 500
+
+
+def run_name(config):
+    """A folder name for a run's summaries: init, activation, extras, seed.
+
+    Runs that differ in any of these get different folders under one
+    `--logdir`, so TensorBoard lists them side by side, e.g.
+    "zeros_relu_seed0" or "constant0.05_sigmoid_dropout0.5_seed1".
+    """
+    init = config.init
+    if init == "constant":
+        init += f"{config.init_value:g}"
+    parts = [init]
+    if config.output_init is not None:
+        parts.append(f"output-{config.output_init}")
+    if config.bias_init != "zeros":
+        parts.append(f"bias-{config.bias_init}")
+    parts.append(config.activation)
+    if config.dropout:
+        parts.append(f"dropout{config.dropout:g}")
+    if config.optimizer != "sgd":
+        parts.append(config.optimizer)
+    parts.append(f"seed{config.seed}")
+    return "_".join(parts)
+
+
+def run_classifier(config, dataset=None, callbacks=(), logdir=None):
     """Trains and evaluates the model of `config`; returns its record.
 
     Args:
@@ -116,6 +145,10 @@ def run_classifier(config, dataset=None, callbacks=()):
         dataset: an already loaded `data.Dataset` (loaded from `config` when
             None).
         callbacks: extra Keras callbacks for the training loop.
+        logdir: a folder for TensorBoard summaries of this run (see
+            `callbacks.TensorBoardSummaries`; histograms every eval, test
+            loss and accuracy at the last iteration), or None. Not part of
+            the config: where summaries go does not change the run.
 
     Returns:
         The metrics dict: `config`, `train_loss`, `eval_iterations`,
@@ -133,16 +166,34 @@ def run_classifier(config, dataset=None, callbacks=()):
     model = build_model(config)
     at_init = layer_distinct_units(model)
     monitor = callbacks_lib.SymmetryMonitor(every=config.symmetry_every)
+    summaries = []
+    if logdir is not None:
+        probe = (
+            dataset.x_train[:SUMMARY_PROBE_SIZE],
+            dataset.y_train[:SUMMARY_PROBE_SIZE],
+        )
+        summaries.append(
+            callbacks_lib.TensorBoardSummaries(
+                logdir,
+                histogram_every=train_config.eval_every,
+                probe=probe,
+                symmetry=monitor,
+            )
+        )
     result = training.train(
         model,
         dataset.x_train,
         dataset.y_train,
         train_config,
-        [monitor, *callbacks],
+        [monitor, *summaries, *callbacks],
     )
     test_loss, test_accuracy = training.evaluate(
         model, dataset.x_test, dataset.y_test
     )
+    for summary in summaries:
+        summary.write_scalars(
+            {"test/loss": test_loss, "test/accuracy": test_accuracy}
+        )
     prior = diagnostics.prior_check(
         dataset.y_train,
         dataset.y_test,

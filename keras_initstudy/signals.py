@@ -118,6 +118,25 @@ def _std(values):
     return float(np.std(values, dtype=np.float64))
 
 
+def probe_model(model, layers):
+    """A model sharing `model`'s weights that outputs every watched layer.
+
+    Its outputs are the outputs of `layers`, in order, then the logits. It
+    is built once and follows the weights as they train, so a callback that
+    probes every few iterations can keep it.
+
+    Args:
+        model: a functional `keras.Model`.
+        layers: layers of `model`.
+
+    Returns:
+        A `keras.Model` from `model.inputs` to `[*layer outputs, logits]`.
+    """
+    return keras.Model(
+        model.inputs, [layer.output for layer in layers] + list(model.outputs)
+    )
+
+
 def layer_signals(model, x, y, layers=None, bins=HISTOGRAM_BINS):
     """Forward and backward statistics of a logits model on one batch.
 
@@ -159,9 +178,7 @@ def layer_signals(model, x, y, layers=None, bins=HISTOGRAM_BINS):
             "There is no layer to watch: the model has no hidden layer. "
             f"Received: model={model.name!r}"
         )
-    probe = keras.Model(
-        model.inputs, [layer.output for layer in layers] + list(model.outputs)
-    )
+    probe = probe_model(model, layers)
     x = tf.convert_to_tensor(x, dtype=tf.float32)
     y = tf.convert_to_tensor(y, dtype=tf.int64)
     kernels = [layer.kernel for layer in layers]

@@ -5,7 +5,9 @@ iterations and records what the article plots: the loss of each minibatch
 (not Keras's running epoch mean), the loss on a fixed evaluation subset every
 `eval_every` iterations, and whether the run diverged. Keras callbacks get
 `on_train_begin`, `on_train_batch_end` (with `logs["loss"]`) and
-`on_train_end`, so monitors written for `model.fit` work here too.
+`on_train_end`, so monitors written for `model.fit` work here too; where the
+loop evaluates, the logs also carry `"eval_loss"` (in `on_train_begin` for
+iteration 0, in `on_train_batch_end` for the update just made).
 """
 
 import dataclasses
@@ -193,23 +195,25 @@ def train(model, x, y, config, callbacks=()):
         eval_iterations.append(iteration)
         eval_losses.append(float(eval_loss()))
 
-    callback_list.on_train_begin()
     record_eval(0)
+    callback_list.on_train_begin({"eval_loss": eval_losses[0]})
     batches = minibatch_indices(
         len(x), config.batch_size, config.iterations, config.seed
     )
     for iteration, idx in enumerate(batches, start=1):
         loss = float(train_step(tf.constant(x[idx]), tf.constant(y[idx])))
         train_losses.append(loss)
-        callback_list.on_train_batch_end(iteration - 1, {"loss": loss})
-        if not _healthy(loss, config):
+        logs = {"loss": loss}
+        healthy = _healthy(loss, config)
+        due = iteration % config.eval_every == 0
+        if healthy and (due or iteration == config.iterations):
+            record_eval(iteration)
+            logs["eval_loss"] = eval_losses[-1]
+            healthy = _healthy(eval_losses[-1], config)
+        callback_list.on_train_batch_end(iteration - 1, logs)
+        if not healthy:
             status = STATUS_DIVERGED
             break
-        if iteration % config.eval_every == 0 or iteration == config.iterations:
-            record_eval(iteration)
-            if not _healthy(eval_losses[-1], config):
-                status = STATUS_DIVERGED
-                break
     callback_list.on_train_end(
         {"loss": train_losses[-1] if train_losses else None}
     )
