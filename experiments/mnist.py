@@ -18,6 +18,8 @@ Usage:
   python -m experiments.mnist --init=constant --init_value=0.05 \
       --activation=sigmoid --dropout=0.5
   python -m experiments.mnist --init=he_normal --output_init=zeros
+  python -m experiments.mnist --init=he_normal --logdir=runs/tb
+  tensorboard --logdir=runs/tb
 """
 
 import os
@@ -29,6 +31,7 @@ from absl import logging
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from experiments import common
+from keras_initstudy import callbacks  # noqa: E402
 from keras_initstudy import data  # noqa: E402
 from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import plots  # noqa: E402
@@ -101,6 +104,10 @@ _OUTPUT_DIR = flags.DEFINE_string(
 _FIGURE = flags.DEFINE_bool(
     "figure", True, "Also draw the loss curve to <output_dir>/loss.png."
 )
+# Moves to the shared flag definers in experiments/common.py.
+_LOGDIR = flags.DEFINE_string(
+    "logdir", None, "Write TensorBoard summaries under this folder."
+)
 
 
 flags.register_validator(
@@ -166,9 +173,19 @@ def main(argv):
     with common.usage_errors():
         config = config_from_flags()
         output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
-        metrics = runs.run_classifier(config)
+        logdir = None
+        if _LOGDIR.value:
+            logdir = records.prepare_output_dir(
+                os.path.join(_LOGDIR.value, runs.run_name(config))
+            )
+        metrics = runs.run_classifier(
+            config,
+            callbacks=[callbacks.ProgressBar(config.iterations)],
+            logdir=logdir,
+        )
+    # The bar showed them on a terminal; the record keeps every one.
     for i, loss in enumerate(metrics["train_loss"], start=1):
-        logging.info("iteration %d: loss %.6f", i, loss)
+        logging.vlog(1, "iteration %d: loss %.6f", i, loss)
     logging.info(
         "test loss %.4f, test accuracy %.2f%%",
         metrics["test_loss"],
@@ -187,6 +204,8 @@ def main(argv):
     log_prior(metrics["prior"])
     path = records.write_metrics(output_dir, metrics)
     logging.info("status %s; wrote %s", metrics["status"], path)
+    if logdir is not None:
+        logging.info("wrote TensorBoard summaries to %s", logdir)
     if _FIGURE.value:
         figure = plots.loss_curves(
             [metrics], os.path.join(output_dir, "loss.png")

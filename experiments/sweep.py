@@ -14,6 +14,7 @@ is recorded with status "error" and its message, never left out.
 Usage:
   python -m experiments.sweep
   python -m experiments.sweep --init=zeros,he_normal --activation=relu
+  python -m experiments.sweep --logdir=runs/tb && tensorboard --logdir=runs/tb
 """
 
 import os
@@ -67,6 +68,10 @@ _DATA_DIR = flags.DEFINE_string(
 _OUTPUT_DIR = flags.DEFINE_string(
     "output_dir", "runs/sweep", "Where metrics.json and the figures go."
 )
+# Moves to the shared flag definers in experiments/common.py.
+_LOGDIR = flags.DEFINE_string(
+    "logdir", None, "Write TensorBoard summaries under this folder."
+)
 
 
 @flags.validator("init", "must be registered initializer names")
@@ -103,7 +108,10 @@ def main(argv):
     with common.usage_errors():
         config = config_from_flags()
         output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
-        metrics = sweep_lib.run(config)
+        logdir = None
+        if _LOGDIR.value:
+            logdir = records.prepare_output_dir(_LOGDIR.value)
+        metrics = sweep_lib.run(config, logdir=logdir)
     logging.info("\n%s", sweep_lib.table(metrics))
     for path in sweep_lib.write_figures(metrics, output_dir):
         logging.info("wrote %s", path)

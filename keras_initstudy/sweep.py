@@ -90,11 +90,20 @@ def _row(init, activation, record):
     }
 
 
-def run_one(config, init, activation, dataset):
-    """One row of the sweep; an initializer that fails is an "error" row."""
+def run_one(config, init, activation, dataset, logdir=None):
+    """One row of the sweep; an initializer that fails is an "error" row.
+
+    With a `logdir`, the run's TensorBoard summaries go into
+    `<logdir>/<runs.run_name>`.
+    """
     try:
+        classifier_config = config.classifier_config(init, activation)
         record = runs.run_classifier(
-            config.classifier_config(init, activation), dataset=dataset
+            classifier_config,
+            dataset=dataset,
+            logdir=None
+            if logdir is None
+            else os.path.join(logdir, runs.run_name(classifier_config)),
         )
     except (ValueError, TypeError) as e:
         return {
@@ -107,12 +116,14 @@ def run_one(config, init, activation, dataset):
     return _row(init, activation, record)
 
 
-def run(config, dataset=None):
+def run(config, dataset=None, logdir=None):
     """Trains every (init, activation) of `config` on one loaded dataset.
 
     Args:
         config: a `SweepConfig`.
         dataset: a loaded MNIST `data.Dataset` (loaded when None).
+        logdir: a folder for every run's TensorBoard summaries, one
+            subfolder per run (see `runs.run_name`), or None.
 
     Returns:
         The metrics dict: `config` (with `inits` resolved to the names
@@ -127,7 +138,7 @@ def run(config, dataset=None):
         dataset = data.load("mnist", config.data_dir)
     resolved = dataclasses.replace(config, inits=config.init_names())
     rows = [
-        run_one(resolved, init, activation, dataset)
+        run_one(resolved, init, activation, dataset, logdir)
         for init in resolved.inits
         for activation in resolved.activations
     ]
