@@ -7,6 +7,7 @@ lazily, with the non-interactive "Agg" backend, so the library imports
 without it.
 """
 
+import math
 import os
 
 
@@ -55,18 +56,29 @@ def run_label(record):
     return ", ".join(parts)
 
 
-def loss_curves(records, path, labels=None, title=None):
-    """Plots training loss per iteration (and eval loss) of several runs.
+# The y-axis of a loss plot reaches at least this far above the uniform
+# guess's loss ln(classes), so a run sitting there reads as a flat line at
+# the top of a range that starts at 0, not as noise blown up to fill the
+# axes (matplotlib's autoscale zooms a curve of spread 0.005 to full height).
+LOSS_HEADROOM = 1.15
+
+
+def loss_curves_figure(records, labels=None, title=None, num_classes=10):
+    """The figure of `loss_curves`, returned open for inspection.
+
+    The y-axis starts at 0 and reaches at least `LOSS_HEADROOM` times
+    ln(`num_classes`), the loss of a net that answers the uniform guess
+    (drawn as a dashed reference line); higher losses extend it.
 
     Args:
         records: metrics dicts with `train_loss` (one value per iteration)
             and optionally `eval_iterations` / `eval_loss`.
-        path: where the PNG goes.
         labels: legend labels, one per record (default: `run_label`).
         title: optional figure title.
+        num_classes: classes of the task, for the reference line.
 
     Returns:
-        `path`.
+        A matplotlib `Figure` with one `Axes`; the caller closes it.
     """
     labels = labels or [run_label(r) for r in records]
     if len(labels) != len(records):
@@ -92,13 +104,44 @@ def loss_curves(records, path, labels=None, title=None):
                 ms=3,
                 color=line.get_color(),
             )
+    uniform = math.log(num_classes)
+    ax.axhline(
+        uniform,
+        ls="--",
+        lw=1.5,
+        color="0.6",
+        # Below the curves: a run stuck at the uniform guess lies on it.
+        zorder=1,
+        label=f"ln {num_classes} = {uniform:.3f}: a net at the uniform guess",
+    )
+    ax.set_ylim(0, max(ax.get_ylim()[1], LOSS_HEADROOM * uniform))
     ax.set_xlabel("iteration")
     ax.set_ylabel("cross-entropy loss (lines: minibatch, dots: eval)")
     if title:
         ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return fig
+
+
+def loss_curves(records, path, labels=None, title=None, num_classes=10):
+    """Plots training loss per iteration (and eval loss) of several runs.
+
+    See `loss_curves_figure` for the axes: they start at 0 and show the
+    uniform guess's loss ln(`num_classes`), so a run stuck there is flat.
+
+    Args:
+        records: metrics dicts with `train_loss` (one value per iteration)
+            and optionally `eval_iterations` / `eval_loss`.
+        path: where the PNG goes.
+        labels: legend labels, one per record (default: `run_label`).
+        title: optional figure title.
+        num_classes: classes of the task, for the reference line.
+
+    Returns:
+        `path`.
+    """
+    return _save(loss_curves_figure(records, labels, title, num_classes), path)
 
 
 def symmetry_curves(records, path, layer="hidden_1", labels=None, title=None):
