@@ -92,3 +92,48 @@ def run_module(module, *args, timeout=300, env=None):
         env={**os.environ, **(env or {})},
         timeout=timeout,
     )
+
+
+def run_module_in_terminal(module, *args, timeout=300, env=None):
+    """Runs `python -m module *args` with a pseudo-terminal as its stdio.
+
+    Returns `(returncode, output)`: what a user at a terminal would see,
+    stdout and stderr interleaved, carriage returns kept.
+    """
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO_ROOT,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, **(env or {})},
+    )
+    os.close(follower)
+    chunks, deadline = [], time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 1.0)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal.
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        returncode = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(leader)
+    return returncode, b"".join(chunks).decode("utf-8", errors="replace")

@@ -29,9 +29,12 @@ class _Recorder(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.events.append("begin")
+        self.eval_logs = [(0, logs["eval_loss"])]
 
     def on_train_batch_end(self, batch, logs=None):
         self.events.append((batch, logs["loss"]))
+        if "eval_loss" in logs:
+            self.eval_logs.append((batch + 1, logs["eval_loss"]))
 
     def on_train_end(self, logs=None):
         self.events.append("end")
@@ -73,6 +76,13 @@ class TrainTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual(recorder.events[-1], "end")
         self.assertEqual(
             [e[1] for e in recorder.events[1:-1]], result["train_loss"]
+        )
+        # Callbacks see each eval loss at the iteration the record has it.
+        self.assertEqual(
+            recorder.eval_logs,
+            list(
+                zip(result["eval_iterations"], result["eval_loss"], strict=True)
+            ),
         )
 
     def test_divergence_is_recorded_and_stops(self):
