@@ -98,6 +98,58 @@ class BinaryTest(tf.test.TestCase):
             metrics["test_accuracy"], _prior_accuracy(testutil.mnist())
         )
         self.assertIn("test accuracy 11.35%", proc.stderr)
+        # On a pipe: the summary lines only, no bar, no line per iteration.
+        self.assertNotIn("iteration 1: loss", proc.stderr)
+        self.assertNotIn("100/100", proc.stderr + proc.stdout)
+
+    def test_terminal_shows_a_progress_bar(self):
+        out = self.create_tempdir().full_path
+        returncode, shown = testutil.run_module_in_terminal(
+            "experiments.mnist",
+            "--init=zeros",
+            "--iterations=20",
+            "--nofigure",
+            f"--output_dir={out}",
+        )
+        self.assertEqual(returncode, 0, shown[-2000:])
+        self.assertIn("20/20", shown)
+        self.assertIn("ms/iteration", shown)
+        self.assertNotIn("iteration 1: loss", shown)
+        self.assertIn("test accuracy", shown)
+
+    def test_verbose_log_and_tensorboard_folder(self):
+        out = self.create_tempdir().full_path
+        logdir = self.create_tempdir().full_path
+        proc = _run_binary(
+            "--init=zeros",
+            "--iterations=5",
+            "--nofigure",
+            "-v=1",
+            f"--output_dir={out}",
+            f"--logdir={logdir}",
+        )
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        with open(os.path.join(out, "metrics.json")) as f:
+            losses = json.load(f)["train_loss"]
+        for i, loss in enumerate(losses, start=1):
+            self.assertIn(f"iteration {i}: loss {loss:.6f}", proc.stderr)
+        self.assertNotIn("5/5", proc.stderr + proc.stdout)
+        # One folder per run, named by runs.run_name, for TensorBoard.
+        self.assertEqual(os.listdir(logdir), ["zeros_relu_seed0"])
+        files = os.listdir(os.path.join(logdir, "zeros_relu_seed0"))
+        self.assertNotEmpty(files)
+        for name in files:
+            self.assertStartsWith(name, "events.out.tfevents.")
+
+    def test_unwritable_logdir(self):
+        blocker = self.create_tempfile("not_a_dir").full_path
+        out = self.create_tempdir().full_path
+        proc = _run_binary(
+            "--iterations=1", f"--output_dir={out}", f"--logdir={blocker}"
+        )
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("not writable", proc.stderr)
+        self.assertNotIn("Traceback", proc.stderr)
 
     def test_unknown_init_lists_valid_names(self):
         proc = _run_binary("--init=bogus")

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
+from matplotlib import pyplot
 
 from keras_initstudy import callbacks
 from keras_initstudy import diagnostics
@@ -272,6 +273,31 @@ class FigureTest(tf.test.TestCase):
         path = plots.symmetry_curves(records, os.path.join(out, "sym.png"))
         testutil.assert_png(self, path)
         self.assertEqual(sorted(os.listdir(out)), ["loss.png", "sym.png"])
+
+    def test_loss_axes_show_the_zero_run_flat(self):
+        zeros, he = _run(init="zeros")[0], _run(init="he_normal")[0]
+        uniform = math.log(10.0)
+        for records in ([zeros], [zeros, he]):
+            fig = plots.loss_curves_figure(records)
+            (ax,) = fig.axes
+            low, high = ax.get_ylim()
+            self.assertEqual(low, 0.0)
+            self.assertGreaterEqual(high, plots.LOSS_HEADROOM * uniform)
+            self.assertGreaterEqual(
+                high, max(max(r["train_loss"]) for r in records)
+            )
+            reference = [
+                line
+                for line in ax.get_lines()
+                if line.get_label().startswith("ln 10")
+            ]
+            self.assertLen(reference, 1)
+            self.assertAllClose(reference[0].get_ydata(), [uniform] * 2)
+            # The zero run's wiggle (the minibatch label mix) fills under 1%
+            # of the axis height: it reads as the flat line it is.
+            spread = max(zeros["train_loss"]) - min(zeros["train_loss"])
+            self.assertLess(spread / (high - low), 0.01)
+            pyplot.close(fig)
 
     def test_compare_reads_records(self):
         out = self.create_tempdir().full_path
