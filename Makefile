@@ -18,6 +18,7 @@ $(STAMP): setup.cfg pyproject.toml requirements.lock
 reproduce: $(STAMP)
 	$(PY) -m experiments.mnist --init=zeros --output_dir=$(RUNS)/mnist_zeros
 	$(PY) -m experiments.mnist --init=he_normal --output_dir=$(RUNS)/mnist_he_normal
+	$(PY) -m experiments.compare --runs=$(RUNS)/mnist_zeros,$(RUNS)/mnist_he_normal --output=$(RUNS)/loss_zeros_vs_he.png
 
 test: $(STAMP)
 	$(PY) -m pytest -q -ra tests
