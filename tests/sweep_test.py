@@ -81,11 +81,13 @@ class SweepTest(tf.test.TestCase):
 
     def test_binary(self):
         out = self.create_tempdir().full_path
+        logdir = self.create_tempdir().full_path
         result = _run_binary(
             "--init=zeros,xavier_normal",
             "--activation=tanh,sigmoid",
             "--iterations=3",
             f"--output_dir={out}",
+            f"--logdir={logdir}",
         )
         self.assertEqual(result.returncode, 0, msg=result.stderr[-2000:])
         self.assertCountEqual(
@@ -101,6 +103,16 @@ class SweepTest(tf.test.TestCase):
                 ("zeros", "sigmoid"),
                 ("xavier_normal", "tanh"),
                 ("xavier_normal", "sigmoid"),
+            ],
+        )
+        # One TensorBoard folder per run (runs.run_name).
+        self.assertCountEqual(
+            os.listdir(logdir),
+            [
+                "zeros_tanh_seed0",
+                "zeros_sigmoid_seed0",
+                "xavier_normal_tanh_seed0",
+                "xavier_normal_sigmoid_seed0",
             ],
         )
         bad = _run_binary("--init=nope")
