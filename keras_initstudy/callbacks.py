@@ -262,6 +262,7 @@ class TensorBoardSummaries(_PeriodicRecorder):
 
     def _write_logs(self, logs, step):
         with self._writer.as_default(step=step):
+            # Step 0 is the initial state: no minibatch has been seen.
             if "loss" in logs and step > 0:
                 tf.summary.scalar("train/loss", logs["loss"])
             if "eval_loss" in logs:
@@ -341,7 +342,8 @@ class ProgressBar(keras.callbacks.Callback):
             )
         self.iterations = int(iterations)
         self.stream = sys.stderr if stream is None else stream
-        self.active = bool(getattr(self.stream, "isatty", bool)())
+        isatty = getattr(self.stream, "isatty", None)
+        self.active = bool(isatty and isatty())
         self._bar = None
         self._iteration = 0
 
