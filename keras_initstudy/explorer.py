@@ -3,7 +3,10 @@
 `write_explorer(path, results, groups)` writes `explorer.html`, a static
 page that opens from disk with no server and no network: plotly.js is
 inlined, and every chart is a Plotly figure built here from the records and
-embedded as JSON, one per choice of the page's selectors. A few lines of
+embedded as JSON, one per choice of the page's selectors. Figures are
+written as plain Plotly JSON (dicts) rather than `plotly.graph_objects`:
+validating hundreds of figure objects would dominate the page's build
+time, so the tests validate one figure of each kind instead. A few lines of
 page script swap the pre-built figures and numbers in when a selector
 changes (`Plotly.react`); nothing is trained or recomputed in the browser.
 
@@ -34,7 +37,6 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 import plotly.offline
-from plotly.subplots import make_subplots
 
 from keras_initstudy import plots
 from keras_initstudy import records
@@ -64,6 +66,7 @@ LN10 = math.log(10.0)
 # every other curve into the floor.
 LOSS_CLIP = 3.0 * LN10
 HISTOGRAM_COLUMNS = 5
+TEMPLATE = "plotly_white"
 DASH = "\u2014"
 SELECTED_COLOR = "#1f77b4"
 OTHER_COLOR = "#b8b8b8"
@@ -151,47 +154,112 @@ def _transparent(color, alpha=0.2):
     return f"rgba({red}, {green}, {blue}, {alpha})"
 
 
-def _band(fig, x, stats, name, color=None, **subplot):
-    """A min-max band (two traces) under a curve."""
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=stats["min"],
-            mode="lines",
-            line={"width": 0},
-            hoverinfo="skip",
-            showlegend=False,
-            legendgroup=name,
-        ),
-        **subplot,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=stats["max"],
-            mode="lines",
-            line={"width": 0},
-            fill="tonexty",
-            fillcolor=color or _transparent(SELECTED_COLOR),
-            hoverinfo="skip",
-            name=name,
-            legendgroup=name,
-        ),
-        **subplot,
-    )
-
-
-def _layout(fig, title, height=380, **extra):
-    layout = {
-        "template": "plotly_white",
-        "title": {"text": title, "x": 0.01, "xanchor": "left"},
-        "height": height,
-        "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
-        "legend": {"orientation": "h", "y": -0.2, "x": 0.0},
-        "font": {"size": 12},
+def _band(x, stats, name, color=None, axes=None):
+    """A min-max band under a curve: two traces, the upper one filled."""
+    common = {
+        "type": "scatter",
+        "x": x,
+        "mode": "lines",
+        "line": {"width": 0},
+        "hoverinfo": "skip",
+        "legendgroup": name,
+        **(axes or {}),
     }
-    fig.update_layout(**{**layout, **extra})
-    return fig
+    return [
+        {**common, "y": stats["min"], "showlegend": False},
+        {
+            **common,
+            "y": stats["max"],
+            "fill": "tonexty",
+            "fillcolor": color or _transparent(SELECTED_COLOR),
+            "name": name,
+        },
+    ]
+
+
+def _hline(y, text, top=True):
+    """A dotted full-width line at `y` with a label: (shape, annotation)."""
+    shape = {
+        "type": "line",
+        "xref": "paper",
+        "x0": 0.0,
+        "x1": 1.0,
+        "yref": "y",
+        "y0": y,
+        "y1": y,
+        "line": {"dash": "dot", "color": "#555", "width": 1.5},
+    }
+    annotation = {
+        "text": text,
+        "xref": "paper",
+        "x": 1.0 if top else 0.0,
+        "xanchor": "right" if top else "left",
+        "yref": "y",
+        "y": y,
+        "yanchor": "bottom" if top else "top",
+        "showarrow": False,
+        "font": {"size": 11, "color": "#444"},
+    }
+    return shape, annotation
+
+
+def _grid(rows, cols, titles, hspace, vspace):
+    """Subplot axes for a rows x cols grid with titles above each cell.
+
+    Returns:
+        `(layout, cells)`: layout entries (`xaxis`, `yaxis2`, ...,
+        `annotations` with the titles) and, per cell in row-major order,
+        the trace keys `{"xaxis": "x2", "yaxis": "y2"}`.
+    """
+    width = (1.0 - hspace * (cols - 1)) / cols
+    height = (1.0 - vspace * (rows - 1)) / rows
+    layout = {"annotations": []}
+    cells = []
+    for n in range(rows * cols):
+        row, col = divmod(n, cols)
+        x0 = col * (width + hspace)
+        y1 = 1.0 - row * (height + vspace)
+        suffix = "" if n == 0 else str(n + 1)
+        layout[f"xaxis{suffix}"] = {
+            "domain": [x0, x0 + width],
+            "anchor": f"y{suffix}",
+            **({"matches": "x"} if n else {}),
+        }
+        layout[f"yaxis{suffix}"] = {
+            "domain": [y1 - height, y1],
+            "anchor": f"x{suffix}",
+        }
+        cells.append({"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"})
+        if n < len(titles):
+            layout["annotations"].append(
+                {
+                    "text": titles[n],
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": x0 + width / 2,
+                    "y": y1,
+                    "xanchor": "center",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": 11},
+                }
+            )
+    return layout, cells
+
+
+def _figure(traces, title, height=380, **layout):
+    """A Plotly figure (JSON data) with the page's common layout."""
+    return {
+        "data": traces,
+        "layout": {
+            "title": {"text": title, "x": 0.01, "xanchor": "left"},
+            "height": height,
+            "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
+            "legend": {"orientation": "h", "y": -0.2, "x": 0.0},
+            "font": {"size": 12},
+            **layout,
+        },
+    }
 
 
 def _init_label(config):
@@ -223,66 +291,66 @@ def _sweep_groups(pairs):
 
 def _loss_figure(key, grouped, labels):
     init, activation = key
-    fig = go.Figure()
+    traces = []
     shown = []
     others = [k for k in grouped if k[1] == activation and k != key]
     for i, other in enumerate(others):
         stats = _curve_stats([r["train_loss"] for r in grouped[other]])
         shown += _finite(stats["mean"])
-        fig.add_trace(
-            go.Scatter(
-                x=list(range(1, len(stats["mean"]) + 1)),
-                y=stats["mean"],
-                mode="lines",
-                line={"color": OTHER_COLOR, "width": 1},
-                name="other inits (mean)",
-                legendgroup="others",
-                showlegend=i == 0,
-                hovertemplate=f"{labels[other[0]]}: %{{y:.4g}}<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": list(range(1, len(stats["mean"]) + 1)),
+                "y": stats["mean"],
+                "mode": "lines",
+                "line": {"color": OTHER_COLOR, "width": 1},
+                "name": "other inits (mean)",
+                "legendgroup": "others",
+                "showlegend": i == 0,
+                "hovertemplate": f"{labels[other[0]]}: %{{y:.4g}}"
+                "<extra></extra>",
+            }
         )
     runs = grouped[key]
     stats = _curve_stats([r["train_loss"] for r in runs])
     x = list(range(1, len(stats["mean"]) + 1))
     shown += _finite(stats["max"])
-    _band(fig, x, stats, f"min\u2013max over {len(runs)} seeds")
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=stats["mean"],
-            mode="lines",
-            line={"color": SELECTED_COLOR, "width": 2.5},
-            name=f"{labels[init]}: minibatch loss, mean",
-            hovertemplate="iteration %{x}: %{y:.4g}<extra></extra>",
-        )
+    traces += _band(x, stats, f"min\u2013max over {len(runs)} seeds")
+    traces.append(
+        {
+            "type": "scatter",
+            "x": x,
+            "y": stats["mean"],
+            "mode": "lines",
+            "line": {"color": SELECTED_COLOR, "width": 2.5},
+            "name": f"{labels[init]}: minibatch loss, mean",
+            "hovertemplate": "iteration %{x}: %{y:.4g}<extra></extra>",
+        }
     )
-    evals = _curve_stats([r.get("eval_loss", []) for r in runs])
     eval_x = runs[0].get("eval_iterations", [])
     if eval_x:
-        fig.add_trace(
-            go.Scatter(
-                x=eval_x,
-                y=evals["mean"][: len(eval_x)],
-                mode="markers",
-                marker={"color": "#d62728", "size": 7, "symbol": "diamond"},
-                name="eval loss, mean",
-                hovertemplate="eval at %{x}: %{y:.4g}<extra></extra>",
-            )
+        evals = _curve_stats([r.get("eval_loss", []) for r in runs])
+        traces.append(
+            {
+                "type": "scatter",
+                "x": eval_x,
+                "y": evals["mean"][: len(eval_x)],
+                "mode": "markers",
+                "marker": {"color": "#d62728", "size": 7, "symbol": "diamond"},
+                "name": "eval loss, mean",
+                "hovertemplate": "eval at %{x}: %{y:.4g}<extra></extra>",
+            }
         )
-    fig.add_hline(
-        y=LN10,
-        line={"dash": "dot", "color": "#555"},
-        annotation_text="ln 10: a uniform guess over 10 classes",
-        annotation_position="top right",
-    )
+    shape, note = _hline(LN10, "ln 10: a uniform guess over 10 classes")
     top = max([LN10, *shown])
-    clipped = top > LOSS_CLIP
     title = f"Training loss, {labels[init]} \u00d7 {activation}"
-    if clipped:
+    if top > LOSS_CLIP:
         title += f" (axis clipped at {LOSS_CLIP:.3g})"
-    return _layout(
-        fig,
+    return _figure(
+        traces,
         title,
+        shapes=[shape],
+        annotations=[note],
         xaxis={"title": {"text": "iteration (one minibatch each)"}},
         yaxis={
             "title": {"text": "cross-entropy loss"},
@@ -300,28 +368,27 @@ def _accuracy_figure(key, grouped, labels, index):
         m = index.get((SWEEP, f"test_accuracy/{name}/{activation}"))
         if m is not None:
             bars.append((name, m))
-    fig = go.Figure(
-        go.Bar(
-            x=[labels[name] for name, _ in bars],
-            y=[m["mean"] for _, m in bars],
-            error_y={"type": "data", "array": [m["sd"] for _, m in bars]},
-            customdata=[m["n"] for _, m in bars],
-            marker={
-                "color": [
-                    SELECTED_COLOR if name == init else OTHER_COLOR
-                    for name, _ in bars
-                ]
-            },
-            text=[_fmt(m["mean"]) for _, m in bars],
-            # Inside at the base: above the bar the error bar would cover
-            # the label.
-            textposition="inside",
-            insidetextanchor="start",
-            hovertemplate="%{x}: %{y:.4f} (n = %{customdata})<extra></extra>",
-        )
-    )
-    return _layout(
-        fig,
+    trace = {
+        "type": "bar",
+        "x": [labels[name] for name, _ in bars],
+        "y": [m["mean"] for _, m in bars],
+        "error_y": {"type": "data", "array": [m["sd"] for _, m in bars]},
+        "customdata": [m["n"] for _, m in bars],
+        "marker": {
+            "color": [
+                SELECTED_COLOR if name == init else OTHER_COLOR
+                for name, _ in bars
+            ]
+        },
+        "text": [_fmt(m["mean"]) for _, m in bars],
+        # Inside at the base: above the bar the error bar would cover the
+        # label.
+        "textposition": "inside",
+        "insidetextanchor": "start",
+        "hovertemplate": "%{x}: %{y:.4f} (n = %{customdata})<extra></extra>",
+    }
+    return _figure(
+        [trace],
         f"Test accuracy by init, {activation} (mean \u00b1 sd over seeds)",
         xaxis={"title": {"text": "initializer"}},
         yaxis={"title": {"text": "test accuracy"}, "range": [0.0, 1.08]},
@@ -333,49 +400,51 @@ def _symmetry_figure(key, grouped, labels):
     init, activation = key
     runs = grouped[key]
     config = runs[0]["config"]
-    fig = go.Figure()
+    traces, shapes, notes = [], [], []
     widths = list(config.get("hidden_units", []))
-    layers = list(runs[0].get("symmetry", {}))
-    for i, layer in enumerate(layers):
+    for i, layer in enumerate(runs[0].get("symmetry", {})):
         x = runs[0]["symmetry"][layer]["iteration"]
         stats = _curve_stats(
             [r["symmetry"][layer]["distinct_units"] for r in runs]
         )
         color = LAYER_COLORS[i % len(LAYER_COLORS)]
-        _band(
-            fig,
+        # The config in the name: two choices can have the same counts.
+        name = f"{labels[init]} \u00d7 {activation}, {layer}"
+        traces += _band(
             x,
             stats,
-            f"{layer}: min\u2013max over {len(runs)} seeds",
+            f"{name}: min\u2013max over {len(runs)} seeds",
             color=_transparent(color),
         )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=stats["mean"],
-                mode="lines+markers",
-                line={"shape": "hv", "width": 2.5, "color": color},
-                name=f"{layer}: distinct units, mean",
-                hovertemplate="iteration %{x}: %{y:.3g} units<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": stats["mean"],
+                "mode": "lines+markers",
+                "line": {"shape": "hv", "width": 2.5, "color": color},
+                "name": f"{name}: distinct units, mean",
+                "hovertemplate": "iteration %{x}: %{y:.3g} units"
+                "<extra></extra>",
+            }
         )
         if i < len(widths):
-            fig.add_hline(
-                y=widths[i],
-                line={"dash": "dash", "color": "#555"},
-                annotation_text=f"{layer}: all {widths[i]} units distinct",
-                annotation_position="bottom left",
+            shape, note = _hline(
+                widths[i], f"{layer}: all {widths[i]} units distinct", False
             )
+            shapes.append(shape)
+            notes.append(note)
     every = config.get("symmetry_every", 1)
-    top = max(widths or [1])
-    return _layout(
-        fig,
+    return _figure(
+        traces,
         f"Distinct hidden units, {labels[init]} \u00d7 {activation} "
         f"(recorded every {every} iterations)",
+        shapes=shapes,
+        annotations=notes,
         xaxis={"title": {"text": "iteration (0 = at initialization)"}},
         yaxis={
             "title": {"text": "distinct units"},
-            "range": [0.0, top * 1.12],
+            "range": [0.0, max(widths or [1]) * 1.12],
         },
     )
 
@@ -464,17 +533,15 @@ def _histogram_figure(key, runs):
     columns = min(depth, HISTOGRAM_COLUMNS)
     rows = math.ceil(depth / columns)
     std = _curve_stats([run["std"] for run in runs])["mean"]
-    fig = make_subplots(
-        rows=rows,
-        cols=columns,
-        shared_xaxes="all",
-        subplot_titles=[
-            f"layer {i + 1}: std {_fmt(std[i], 3)}" for i in range(depth)
-        ],
-        horizontal_spacing=0.03,
-        vertical_spacing=0.18 if rows > 1 else 0.1,
+    layout, cells = _grid(
+        rows,
+        columns,
+        [f"layer {i + 1}: std {_fmt(std[i], 3)}" for i in range(depth)],
+        hspace=0.03,
+        vspace=0.18 if rows > 1 else 0.1,
     )
-    for layer in range(depth):
+    traces = []
+    for layer, cell in enumerate(cells[:depth]):
         shares = [
             s
             for s in (
@@ -483,27 +550,30 @@ def _histogram_figure(key, runs):
             if s is not None
         ]
         mean = np.mean(shares, axis=0).tolist() if shares else []
-        fig.add_trace(
-            go.Bar(
-                x=centers[: len(mean)],
-                y=mean,
-                width=float(edges[1] - edges[0]),
-                marker={"color": SELECTED_COLOR, "line": {"width": 0}},
-                showlegend=False,
-                hovertemplate="%{x:.3g}: %{y:.1%} of values<extra></extra>",
-            ),
-            row=layer // columns + 1,
-            col=layer % columns + 1,
+        traces.append(
+            {
+                "type": "bar",
+                "x": centers[: len(mean)],
+                "y": mean,
+                "width": float(edges[1] - edges[0]),
+                "marker": {"color": SELECTED_COLOR, "line": {"width": 0}},
+                "showlegend": False,
+                "hovertemplate": "%{x:.3g}: %{y:.1%} of values<extra></extra>",
+                **cell,
+            }
         )
-    fig.update_yaxes(tickformat=".0%", showticklabels=True)
-    fig.update_xaxes(range=list(limits), nticks=4)
-    fig.update_annotations(font={"size": 11})
-    return _layout(
-        fig,
+    for name, axis in layout.items():
+        if name.startswith("xaxis"):
+            axis.update(range=list(limits), nticks=4)
+        elif name.startswith("yaxis"):
+            axis.update(tickformat=".0%")
+    return _figure(
+        traces,
         f"Activations at initialization, {init} \u00d7 {activation}, "
         f"{network}: share of values per bin, mean over {len(runs)} seeds",
         height=230 * rows + 90,
         bargap=0.0,
+        **layout,
     )
 
 
@@ -511,7 +581,7 @@ def _std_figure(key, runs):
     init, activation, network = key
     depth = len(runs[0]["std"])
     x = list(range(1, depth + 1))
-    fig = go.Figure()
+    traces = []
     every = []
     for field, name, dash in (
         ("std", "activation std", "solid"),
@@ -527,28 +597,29 @@ def _std_figure(key, runs):
             None if m is None or hi is None else hi - m
             for m, hi in zip(stats["mean"], stats["max"], strict=True)
         ]
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=stats["mean"],
-                mode="lines+markers",
-                line={"dash": dash, "width": 2.5},
-                error_y={
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": stats["mean"],
+                "mode": "lines+markers",
+                "line": {"dash": dash, "width": 2.5},
+                "error_y": {
                     "type": "data",
                     "symmetric": False,
                     "array": high,
                     "arrayminus": low,
                 },
-                name=f"{name}, mean (bars: min\u2013max)",
-                hovertemplate="layer %{x}: %{y:.3g}<extra></extra>",
-            )
+                "name": f"{name}, mean (bars: min\u2013max)",
+                "hovertemplate": "layer %{x}: %{y:.3g}<extra></extra>",
+            }
         )
     values = [v for v in every if v is not None]
     # A log axis shows vanishing and exploding signals as straight lines;
     # it cannot show zeros, so a run with one keeps a linear axis.
     log = bool(values) and all(v > 0 and math.isfinite(v) for v in values)
-    return _layout(
-        fig,
+    return _figure(
+        traces,
         f"Std by layer at initialization, {init} \u00d7 {activation}, "
         f"{network} ({len(runs)} seeds)",
         xaxis={"title": {"text": "hidden layer"}, "dtick": 1},
@@ -618,43 +689,46 @@ def _weights_before(case, step):
 
 
 def _toy_figure(label, step, before, gradient):
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        subplot_titles=(
+    layout, cells = _grid(
+        1,
+        2,
+        (
             f"hidden weights w(1) before step {step}",
             f"gradient \u0394w(1) = \u2202L/\u2202w(1) at step {step}",
         ),
-        horizontal_spacing=0.12,
+        hspace=0.12,
+        vspace=0.0,
     )
-    for col, rows in ((1, before), (2, gradient)):
+    traces = []
+    for cell, rows in zip(cells, (before, gradient), strict=True):
         for unit, (row, color) in enumerate(
             zip(rows, UNIT_COLORS, strict=True), 1
         ):
-            fig.add_trace(
-                go.Bar(
-                    x=list(TOY_WEIGHT_LABELS),
-                    y=row,
-                    name=f"hidden unit {unit}",
-                    legendgroup=f"unit{unit}",
-                    showlegend=col == 1,
-                    marker={"color": color},
-                    text=[_fmt(v, 3) for v in row],
-                    textposition="outside",
-                    cliponaxis=False,
-                    hovertemplate=f"unit {unit}, %{{x}}: %{{y:.6g}}"
+            traces.append(
+                {
+                    "type": "bar",
+                    "x": list(TOY_WEIGHT_LABELS),
+                    "y": row,
+                    "name": f"hidden unit {unit}",
+                    "legendgroup": f"unit{unit}",
+                    "showlegend": rows is before,
+                    "marker": {"color": color},
+                    "text": [_fmt(v, 3) for v in row],
+                    "textposition": "outside",
+                    "cliponaxis": False,
+                    "hovertemplate": f"unit {unit}, %{{x}}: %{{y:.6g}}"
                     "<extra></extra>",
-                ),
-                row=1,
-                col=col,
+                    **cell,
+                }
             )
-    fig.update_annotations(font={"size": 12})
-    return _layout(
-        fig,
+    layout["xaxis2"].pop("matches")
+    return _figure(
+        traces,
         f"Toy net, {label}: the two hidden units side by side",
         height=400,
         barmode="group",
         margin={"l": 60, "r": 20, "t": 90, "b": 50},
+        **layout,
     )
 
 
@@ -721,14 +795,10 @@ _SELECTOR_LABELS = {
 _DEFAULTS = {"sweep-init": "zeros", "toy-init": "zeros"}
 
 
-def _strip_template(choices, template):
-    """Moves the (shared) Plotly template out of every figure."""
-    for choice in choices.values():
-        for name, fig in choice["figures"].items():
-            spec = json.loads(fig.to_json())
-            template.setdefault("value", spec["layout"].pop("template", None))
-            spec["layout"].pop("template", None)
-            choice["figures"][name] = spec
+def _template():
+    """The Plotly template every figure of the page is drawn with."""
+    fig = go.Figure(layout={"template": TEMPLATE})
+    return json.loads(fig.to_json())["layout"]["template"]
 
 
 def page_data(results, groups):
@@ -750,7 +820,6 @@ def page_data(results, groups):
     """
     index = measurement_index(results)
     builders = {SWEEP: _sweep_panel, DEPTH: _depth_panel, TOY: _toy_panel}
-    template = {}
     panels = []
     for name, selectors in _PANELS:
         pairs = groups.get(name) or []
@@ -758,7 +827,6 @@ def page_data(results, groups):
             continue
         built = builders[name](pairs, index)
         choices, options = built[0], built[1]
-        _strip_template(choices, template)
         panel = {
             "name": name,
             "selectors": list(selectors),
@@ -768,9 +836,7 @@ def page_data(results, groups):
         if name == TOY:
             panel["steps"] = built[2]
         panels.append(panel)
-    return records.jsonable(
-        {"template": template.get("value"), "panels": panels}
-    )
+    return records.jsonable({"template": _template(), "panels": panels})
 
 
 _STYLE = """

@@ -6,6 +6,7 @@ with a results dict computed from those records the way results.json
 describes them (mean, sample sd, n, min, max per measurement).
 """
 
+import atexit
 import functools
 import json
 import os
@@ -161,8 +162,6 @@ def _fixture():
     """(groups, results, page path), built once per test process."""
     testutil.mnist()  # Resolves the data folder for study.execute.
     folder = tempfile.mkdtemp(prefix="explorer_test-")
-    import atexit
-
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     cache = study.Study(os.path.join(folder, "cache"))
     groups = {
@@ -204,6 +203,17 @@ class ExplorerDataTest(tf.test.TestCase, parameterized.TestCase):
             set(self.panels), {explorer.SWEEP, explorer.DEPTH, explorer.TOY}
         )
 
+    def test_figures_are_valid_plotly(self):
+        import plotly.graph_objects as go
+
+        # The page's figures are plain Plotly JSON: a misspelt property
+        # would be dropped silently by the browser but is refused here.
+        for panel in self.panels.values():
+            for choice in list(panel["choices"].values())[:2]:
+                for figure in choice["figures"].values():
+                    go.Figure(figure)
+        go.Figure(layout={"template": self.data["template"]})
+
     def test_sweep_numbers_are_results_json(self):
         choices = self.panels[explorer.SWEEP]["choices"]
         self.assertLen(choices, len(_SWEEP_INITS) * len(_ACTIVATIONS))
@@ -242,8 +252,9 @@ class ExplorerDataTest(tf.test.TestCase, parameterized.TestCase):
         for m in results["claims"][1]["measurements"]:
             if m["name"] == name:
                 m["mean"] = 0.123456
-        data = explorer.page_data(results, self.groups)
-        sweep_panel = data["panels"][0]
+        sweep_only = {explorer.SWEEP: self.groups[explorer.SWEEP]}
+        data = explorer.page_data(results, sweep_only)
+        (sweep_panel,) = data["panels"]
         shown = sweep_panel["choices"]["he_normal|relu"]["numbers"]
         self.assertEqual(shown["sweep-test_accuracy-mean"]["value"], 0.123456)
         self.assertEqual(shown["sweep-test_accuracy-mean"]["text"], "0.1235")
