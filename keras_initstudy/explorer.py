@@ -618,16 +618,19 @@ def _std_figure(key, runs):
     # A log axis shows vanishing and exploding signals as straight lines;
     # it cannot show zeros, so a run with one keeps a linear axis.
     log = bool(values) and all(v > 0 and math.isfinite(v) for v in values)
+    yaxis = {
+        "title": {"text": "standard deviation" + (" (log)" * log)},
+        "type": "log" if log else "linear",
+        "exponentformat": "power",
+    }
+    if log and max(values) / min(values) >= 100:
+        yaxis["dtick"] = 1  # One label per decade, not the 2s and 5s.
     return _figure(
         traces,
         f"Std by layer at initialization, {init} \u00d7 {activation}, "
         f"{network} ({len(runs)} seeds)",
         xaxis={"title": {"text": "hidden layer"}, "dtick": 1},
-        yaxis={
-            "title": {"text": "standard deviation" + (" (log)" * log)},
-            "type": "log" if log else "linear",
-            "exponentformat": "power",
-        },
+        yaxis=yaxis,
     )
 
 

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+import unittest
 
 import numpy as np
 import tensorflow as tf
@@ -360,7 +361,7 @@ class ExplorerBrowserTest(tf.test.TestCase):
         super().setUpClass()
         executable = _chromium()
         if executable is None and os.environ.get("CI") != "true":
-            raise cls.skipException(
+            raise unittest.SkipTest(
                 "The browser test needs chromium: apt-get install chromium"
             )
         from playwright.sync_api import sync_playwright
@@ -368,9 +369,13 @@ class ExplorerBrowserTest(tf.test.TestCase):
         cls.groups, cls.results, cls.path = _fixture()
         cls.index = explorer.measurement_index(cls.results)
         cls.playwright = sync_playwright().start()
-        cls.browser = cls.playwright.chromium.launch(
-            executable_path=executable or "chromium", args=_CHROMIUM_ARGS
-        )
+        try:
+            cls.browser = cls.playwright.chromium.launch(
+                executable_path=executable or "chromium", args=_CHROMIUM_ARGS
+            )
+        except Exception:
+            cls.playwright.stop()  # tearDownClass does not run.
+            raise
 
     @classmethod
     def tearDownClass(cls):
