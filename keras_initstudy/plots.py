@@ -186,7 +186,7 @@ def symmetry_curves(records, path, layer="hidden_1", labels=None, title=None):
 
 # Fixed x-ranges make a vanishing layer show as a spike at 0, as in the
 # CS231n figures; activations without a bounded range get automatic limits.
-_ACTIVATION_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+ACTIVATION_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 
 
 def activation_histogram_grid(record, activation, path, title=None):
@@ -224,7 +224,7 @@ def activation_histogram_grid(record, activation, path, title=None):
         # vanishing signal still collapses into a spike and an exploding
         # one grows across the row instead of being rescaled per panel.
         edges = [e for h in run["histogram"] for e in h["edges"]]
-        xlim = _ACTIVATION_RANGES.get(activation)
+        xlim = ACTIVATION_RANGES.get(activation)
         if xlim is None and edges:
             xlim = (min(edges), max(edges))
         for j, hist in enumerate(run["histogram"]):

@@ -40,24 +40,30 @@ def jsonable(value):
     return value
 
 
-def write_json_atomic(path, payload):
-    """Writes JSON to `path` through a temporary file and a rename.
+def write_text_atomic(path, text):
+    """Writes `text` to `path` through a temporary file and a rename.
 
     A reader sees either the old file or the complete new one, never a
     partial write.
     """
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    suffix = os.path.splitext(path)[1]
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(jsonable(payload), f, indent=2, sort_keys=True)
-            f.write("\n")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     return path
+
+
+def write_json_atomic(path, payload):
+    """Writes JSON to `path` atomically (see `write_text_atomic`)."""
+    text = json.dumps(jsonable(payload), indent=2, sort_keys=True)
+    return write_text_atomic(path, text + "\n")
 
 
 def write_metrics(output_dir, metrics):
