@@ -67,8 +67,18 @@ class ZeroInitTest(tf.test.TestCase, parameterized.TestCase):
         # g(0) = 0.5: the hidden layer is one distinct unit, yet that unit's
         # weights get gradients, so the net is not pinned to the prior.
         metrics = _run(init="zeros", activation="sigmoid", optimizer=optimizer)
-        self.assertEqual(metrics["distinct_units"], [1])
         self.assertLessEqual(metrics["test_accuracy"], 0.25)
+        if optimizer == "sgd":
+            self.assertEqual(metrics["distinct_units"], [1])
+            return
+        # Adam divides each coordinate's gradient by its own running scale,
+        # so where the exact gradient is 0 it turns float rounding noise
+        # into steps of size ~lr. Whether the noise differs between units
+        # depends on the CPU's matmul kernels; where it does, the tie splits
+        # at the 1e-4 level while the units stay one feature. Compare that
+        # with He init, whose units differ by more than their own norm.
+        entry = metrics["symmetry"]["hidden_1"]
+        self.assertLess(entry["max_pairwise_distance"][-1], 1e-3)
 
     def test_he_normal_trains(self):
         metrics = _run(init="he_normal")
