@@ -17,10 +17,13 @@ instead of letting TFDS retry for minutes.
 
 import dataclasses
 import gzip
+import math
 import os
 import socket
+import stat
 import struct
 import urllib.parse
+import zlib
 
 import numpy as np
 
@@ -41,6 +44,8 @@ _SPLIT_PREFIX = {"train": "train", "test": "t10k"}
 _IMAGE_MAGIC = 0x00000803  # unsigned byte, 3 dimensions
 _LABEL_MAGIC = 0x00000801  # unsigned byte, 1 dimension
 _NUM_CLASSES = 10
+_GZIP_MAGIC = b"\x1f\x8b"
+_READ_CHUNK = 1 << 20
 
 
 class DatasetError(ValueError):
@@ -98,22 +103,31 @@ def load(name="mnist", data_dir=None):
     return _load_tfds(name)
 
 
+def debian_folder(name):
+    """The folder a Debian package installs dataset `name` into, or None."""
+    return _DATASETS[name][0]
+
+
 def _local_folders(name):
     env = os.environ.get(ENV_VAR)
     if env:
         yield os.path.join(env, name)
-    debian = _DATASETS[name][0]
-    if debian:
-        yield debian
+    if debian_folder(name):
+        yield debian_folder(name)
 
 
 def _idx_path(folder, split, kind):
-    """Returns the path of one IDX file in `folder`, `.gz` or raw, or None."""
+    """Returns the path of one IDX file in `folder`, `.gz` or raw, or None.
+
+    Any entry with a standard name counts, so that a directory or a broken
+    link in a file's place is reported by `read_idx` as what it is rather
+    than as a missing file.
+    """
     dims = 3 if kind == "images" else 1
     stem = f"{_SPLIT_PREFIX[split]}-{kind}-idx{dims}-ubyte"
     for candidate in (stem + ".gz", stem, stem.replace("-idx", ".idx")):
         path = os.path.join(folder, candidate)
-        if os.path.isfile(path):
+        if os.path.lexists(path):
             return path
     return None
 
@@ -163,6 +177,11 @@ def _load_folder(name, folder):
 def read_idx(path, expected_magic):
     """Reads one unsigned-byte IDX file and validates its header and size.
 
+    The file is read in chunks and never beyond the size its header
+    declares (plus one byte, to detect trailing data): a header declaring
+    more than the file holds costs no more memory than the file, and a
+    compressed stream is inflated no further than the header's size.
+
     Args:
         path: the file, gzip-compressed (by content, whatever its name) or raw.
         expected_magic: `0x803` for images, `0x801` for labels.
@@ -171,20 +190,32 @@ def read_idx(path, expected_magic):
         A uint8 array of the shape the header declares.
 
     Raises:
-        DatasetError: naming the file and the fault.
+        DatasetError: naming the file and the fault, on one line.
     """
     try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise DatasetError(f"{path}: is a directory, not an IDX file.")
+        if not stat.S_ISREG(mode):
+            # Opening a FIFO or a device could block or never end.
+            raise DatasetError(f"{path}: is not a regular file.")
         with open(path, "rb") as f:
-            raw = f.read()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
+            compressed = f.read(2) == _GZIP_MAGIC
+            f.seek(0)
+            stream = gzip.GzipFile(fileobj=f) if compressed else f
+            return _read_idx_stream(path, stream, expected_magic)
+    except (OSError, EOFError, zlib.error) as e:
+        # gzip raises all three for corrupt or truncated streams.
         raise DatasetError(f"{path}: cannot read ({e}).") from None
-    if len(raw) < 4:
+
+
+def _read_idx_stream(path, stream, expected_magic):
+    head = _read_at_most(stream, 4)
+    if len(head) < 4:
         raise DatasetError(
-            f"{path}: {len(raw)} bytes, too short for an IDX header."
+            f"{path}: {len(head)} bytes, too short for an IDX header."
         )
-    (magic,) = struct.unpack(">I", raw[:4])
+    (magic,) = struct.unpack(">I", head)
     if magic != expected_magic:
         raise DatasetError(
             f"{path}: magic number 0x{magic:08x}, expected "
@@ -192,24 +223,43 @@ def read_idx(path, expected_magic):
             f"(IDX {'images' if expected_magic == _IMAGE_MAGIC else 'labels'})."
         )
     ndim = magic & 0xFF
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    dims = _read_at_most(stream, 4 * ndim)
+    if len(dims) < 4 * ndim:
         raise DatasetError(f"{path}: truncated IDX header.")
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    shape = struct.unpack(f">{ndim}I", dims)
     if ndim == 3 and shape[1:] != (28, 28):
         raise DatasetError(
             f"{path}: images are {shape[1]}x{shape[2]}, expected 28x28."
         )
     if shape[0] == 0:
         raise DatasetError(f"{path}: the header declares 0 items.")
-    expected = header + int(np.prod(shape))
-    if len(raw) != expected:
-        fault = "truncated" if len(raw) < expected else "has trailing bytes"
+    header = 4 + 4 * ndim
+    size = math.prod(shape)
+    payload = _read_at_most(stream, size + 1)
+    if len(payload) < size:
         raise DatasetError(
-            f"{path}: {fault}: {len(raw)} bytes, the header {shape} needs "
-            f"{expected}."
+            f"{path}: truncated: {header + len(payload)} bytes, the header "
+            f"{shape} needs {header + size}."
         )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+    if len(payload) > size:
+        raise DatasetError(
+            f"{path}: has trailing bytes beyond the {header + size} that the "
+            f"header {shape} needs."
+        )
+    return np.frombuffer(payload, dtype=np.uint8).reshape(shape)
+
+
+def _read_at_most(stream, limit):
+    """Reads up to `limit` bytes in chunks (one huge read allocates upfront)."""
+    chunks = []
+    remaining = limit
+    while remaining > 0:
+        chunk = stream.read(min(remaining, _READ_CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
 
 
 def _scale(images):

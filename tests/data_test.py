@@ -49,6 +49,29 @@ class ReadIdxTest(tf.test.TestCase, parameterized.TestCase):
         self.assertIn(path, message)
         self.assertNotIn("\n", message)
 
+    def test_unreadable_file_is_one_line(self):
+        # Root reads any file whatever its mode, so the denial is simulated.
+        path = self._write(testutil.idx_bytes(np.zeros((2, 28, 28), np.uint8)))
+        denied = PermissionError(13, "Permission denied", path)
+        with mock.patch("builtins.open", side_effect=denied):
+            with self.assertRaisesRegex(
+                data.DatasetError, "cannot read .*Permission denied"
+            ) as cm:
+                data.read_idx(path, 0x803)
+        self.assertNotIn("\n", str(cm.exception))
+
+    def test_fifo_is_refused_without_blocking(self):
+        path = os.path.join(self.create_tempdir().full_path, "f-idx3-ubyte")
+        os.mkfifo(path)
+        with self.assertRaisesRegex(data.DatasetError, "not a regular file"):
+            data.read_idx(path, 0x803)
+
+    def test_huge_declared_count_is_truncated_not_allocated(self):
+        header = b"\x00\x00\x08\x03\xff\xff\xff\xff" + b"\x00\x00\x00\x1c" * 2
+        path = self._write(header + bytes(784))
+        with self.assertRaisesRegex(data.DatasetError, "truncated: 800 bytes"):
+            data.read_idx(path, 0x803)
+
     def test_rejects_wrong_image_size(self):
         path = self._write(testutil.idx_bytes(np.zeros((2, 27, 28), np.uint8)))
         with self.assertRaisesRegex(data.DatasetError, "27x28"):

@@ -1,0 +1,256 @@
+"""A plain install works: the wheel, in a fresh virtual environment.
+
+Builds the wheel from a copy of the checkout (what git would clone), creates
+a new venv, installs the wheel with the pinned dependency set and no extras,
+and then, in that venv and outside the checkout: imports the package, saves
+and reloads a model built with its initializers, and runs the README's first
+command, `python -m experiments.mnist --init=zeros`, from a copy of
+experiments/ (the binaries run from the checkout; the wheel is the library).
+
+The venv is real, not borrowed from the running one, so a dependency that
+setup.cfg forgets fails here. Installing TensorFlow into it takes a couple
+of minutes, so the class builds it once for all its tests.
+"""
+
+import configparser
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+import numpy as np
+import tensorflow as tf
+
+from tests import testutil
+
+_INSTALL_TIMEOUT = 1800
+
+
+def _requirement_names(text):
+    """Distribution names of a setup.cfg requirement list."""
+    names = []
+    for line in text.splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            names.append(re.split(r"[\[<>=!~;\s]", line, maxsplit=1)[0])
+    return names
+
+
+def _setup_cfg():
+    config = configparser.ConfigParser()
+    config.read(os.path.join(testutil.REPO_ROOT, "setup.cfg"))
+    return config
+
+
+def _copy_checkout(destination):
+    """Copies the repo without what .gitignore keeps out of a clone."""
+    with open(os.path.join(testutil.REPO_ROOT, ".gitignore")) as f:
+        ignored = [
+            line.strip().rstrip("/")
+            for line in f
+            if line.strip() and not line.startswith("#")
+        ]
+    shutil.copytree(
+        testutil.REPO_ROOT,
+        destination,
+        ignore=shutil.ignore_patterns(".git", *ignored),
+    )
+
+
+_SAVE_SCRIPT = """
+import sys
+import keras
+import numpy as np
+import keras_initstudy
+
+keras.utils.set_random_seed(0)
+inputs = keras.Input((12,))
+x = inputs
+for i, (name, kwargs) in enumerate([
+    ("he_normal", {"seed": 1}),
+    ("xavier_uniform", {"seed": 2}),
+    ("orthogonal", {"seed": 3}),
+    ("zero_hadamard", {}),
+    ("constant", {"value": 0.25}),
+]):
+    init = keras_initstudy.get(name, **kwargs)
+    x = keras.layers.Dense(8, kernel_initializer=init, name=name)(x)
+model = keras.Model(inputs, x)
+model.save(sys.argv[1])
+np.savez(sys.argv[2], *[np.asarray(w) for w in model.weights])
+"""
+
+_LOAD_SCRIPT = """
+import json, sys
+import keras
+import numpy as np
+import keras_initstudy
+
+model = keras.saving.load_model(sys.argv[1])
+np.savez(sys.argv[2], *[np.asarray(w) for w in model.weights])
+print(json.dumps({
+    "package": keras_initstudy.__file__,
+    "initializers": {
+        layer.name: type(layer.kernel_initializer).__module__
+        for layer in model.layers
+        if hasattr(layer, "kernel_initializer")
+    },
+}))
+"""
+
+_DISTRIBUTIONS_SCRIPT = """
+import json, sys
+from importlib import metadata
+
+versions = {}
+for name in sys.argv[1:]:
+    try:
+        versions[name] = metadata.version(name)
+    except metadata.PackageNotFoundError:
+        versions[name] = None
+print(json.dumps(versions))
+"""
+
+
+class PlainInstallTest(tf.test.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.root = tempfile.mkdtemp(prefix="keras_initstudy_install_")
+        # Nothing of the checkout or of the running venv may leak in.
+        cls.env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        source = os.path.join(cls.root, "source")
+        _copy_checkout(source)
+        dist = os.path.join(cls.root, "dist")
+        cls._run_checked(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps"]
+            + ["--wheel-dir", dist, source]
+        )
+        (wheel,) = os.listdir(dist)
+        cls.venv = os.path.join(cls.root, "venv")
+        cls.python = os.path.join(cls.venv, "bin", "python")
+        cls._run_checked([sys.executable, "-m", "venv", cls.venv])
+        lock = os.path.join(testutil.REPO_ROOT, "requirements.lock")
+        cls._run_checked(
+            [cls.python, "-m", "pip", "install", "--quiet", "-c", lock]
+            + [os.path.join(dist, wheel)]
+        )
+        # A folder outside the checkout: only what the wheel installed is
+        # importable from it.
+        cls.outside = os.path.join(cls.root, "outside")
+        os.makedirs(cls.outside)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.root, ignore_errors=True)
+        super().tearDownClass()
+
+    @classmethod
+    def _run_checked(cls, command, cwd=None):
+        result = subprocess.run(
+            command,
+            cwd=cwd or cls.root,
+            env=cls.env,
+            capture_output=True,
+            text=True,
+            timeout=_INSTALL_TIMEOUT,
+        )
+        if result.returncode:
+            raise AssertionError(
+                f"{' '.join(command)} exited {result.returncode}:\n"
+                f"{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
+            )
+        return result
+
+    def _python(self, *args, cwd=None, env=None):
+        result = subprocess.run(
+            [self.python, *args],
+            cwd=cwd or self.outside,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        self.assertEqual(result.returncode, 0, msg=result.stderr[-3000:])
+        self.assertNotIn("Traceback", result.stderr)
+        return result
+
+    def test_installs_the_core_dependencies_and_no_extras(self):
+        setup = _setup_cfg()
+        core = _requirement_names(setup["options"]["install_requires"])
+        extras = [
+            name
+            for _, requirements in setup["options.extras_require"].items()
+            for name in _requirement_names(requirements)
+        ]
+        self.assertContainsSubset({"matplotlib", "plotly", "tensorboard"}, core)
+        self.assertNotEmpty(extras)
+        result = self._python(
+            "-c", _DISTRIBUTIONS_SCRIPT, *core, *extras, "keras_initstudy"
+        )
+        versions = json.loads(result.stdout)
+        for line in setup["options"]["install_requires"].splitlines():
+            line = line.split("#")[0].strip()
+            if line:
+                name, pinned = line.split("==")
+                self.assertEqual(versions[name], pinned, name)
+        for name in extras:
+            self.assertIsNone(versions[name], f"extra {name} was installed")
+        self.assertIsNotNone(versions["keras_initstudy"])
+        self.assertIn(
+            "No broken requirements", self._python("-m", "pip", "check").stdout
+        )
+
+    def test_model_with_its_initializers_saves_and_reloads(self):
+        model_path = os.path.join(self.outside, "model.keras")
+        saved = os.path.join(self.outside, "saved.npz")
+        loaded = os.path.join(self.outside, "loaded.npz")
+        self._python("-c", textwrap.dedent(_SAVE_SCRIPT), model_path, saved)
+        # A fresh process: the initializers must come back from the file.
+        result = self._python(
+            "-c", textwrap.dedent(_LOAD_SCRIPT), model_path, loaded
+        )
+        info = json.loads(result.stdout.strip().splitlines()[-1])
+        self.assertStartsWith(info["package"], self.venv)
+        self.assertLen(info["initializers"], 5)
+        for layer, module in info["initializers"].items():
+            self.assertEqual(module, "keras_initstudy.initializers", layer)
+        with np.load(saved) as before, np.load(loaded) as after:
+            self.assertNotEmpty(before.files)
+            self.assertCountEqual(after.files, before.files)
+            for name in before.files:
+                self.assertAllEqual(after[name], before[name], name)
+
+    def test_mnist_zero_init_writes_record_and_figure(self):
+        checkout = os.path.join(self.root, "binaries")
+        shutil.copytree(
+            os.path.join(testutil.REPO_ROOT, "experiments"),
+            os.path.join(checkout, "experiments"),
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+        output_dir = os.path.join(self.root, "mnist_zeros")
+        self._python(
+            "-m",
+            "experiments.mnist",
+            "--init=zeros",
+            f"--output_dir={output_dir}",
+            cwd=checkout,
+        )
+        with open(os.path.join(output_dir, "metrics.json")) as f:
+            metrics = json.load(f)
+        self.assertEqual(metrics["status"], "ok")
+        prior = metrics["prior"]
+        self.assertTrue(prior["predicts_single_class"])
+        self.assertEqual(
+            metrics["test_accuracy"],
+            prior["predicted_class_test_count"] / prior["test_size"],
+        )
+        testutil.assert_png(self, os.path.join(output_dir, "loss.png"))
+
+
+if __name__ == "__main__":
+    tf.test.main()
