@@ -35,6 +35,14 @@ def _save(fig, path):
     return path
 
 
+_DATASET_LABELS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+
+
+def dataset_label(name):
+    """How a figure names a dataset of `data.NAMES` ("Fashion-MNIST")."""
+    return _DATASET_LABELS.get(name, name)
+
+
 def run_label(record):
     """A short legend label for a record: init, activation and extras."""
     config = record.get("config", {})
