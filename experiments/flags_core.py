@@ -100,8 +100,7 @@ def define_run_flags(output_dir, figure=True):
         output_dir=flags.DEFINE_string(
             "output_dir",
             output_dir,
-            "Folder for metrics.json"
-            + (" and the figures." if figure else "."),
+            "Folder for the run's record (metrics.json) and figures.",
         ),
         logdir=flags.DEFINE_string(
             "logdir", None, "Write TensorBoard summaries under this folder."
@@ -118,8 +117,10 @@ def define_run_flags(output_dir, figure=True):
 
 
 def define_training_flags(iterations, batch_size=100, learning_rate=None):
-    """Defines the training budget: `--iterations`, `--batch_size`, and
-    `--learning_rate`, with the binary's defaults.
+    """Defines the training budget with the binary's defaults.
+
+    The flags: `--iterations`, `--batch_size` and `--learning_rate` (which
+    must be positive).
 
     Args:
         iterations: default number of minibatch updates.
