@@ -6,6 +6,7 @@ plus a hint, exit 1. Everything that goes wrong after parsing goes through
 """
 
 import functools
+import os
 import signal
 import sys
 
@@ -27,21 +28,23 @@ RUNTIME_EXIT_CODE = 2
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class Stopped(BaseException):
-    """SIGINT or SIGTERM arrived; unwinds `main` so cleanups run.
+def _stop(signum, frame):
+    """Ends the process at once, leaving only complete files.
 
-    A BaseException, like KeyboardInterrupt, so `except Exception` in the
-    library does not swallow it.
+    Raising here instead (as SIGINT's KeyboardInterrupt does) would surface
+    inside whatever TensorFlow's C++ is calling back into Python, which
+    turns it into an unrelated error and a traceback. Records and figures
+    are written through `records.atomic_path`, so removing the temporary
+    files of the writes under way leaves each one old or complete.
     """
-
-    def __init__(self, signum):
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _raise_stopped(signum, frame):
     del frame
-    raise Stopped(signum)
+    records.remove_partial_files()
+    sys.stderr.write(
+        f"error: interrupted by {signal.Signals(signum).name}; stopped "
+        "before finishing, no partial files left\n"
+    )
+    sys.stderr.flush()
+    os._exit(128 + signum)
 
 
 def exit_with(message, exitcode=RUNTIME_EXIT_CODE):
@@ -63,23 +66,16 @@ def one_line_errors(main):
     - A `RUNTIME_ERRORS` error prints `error: <its first line>` and exits
       with code 2: no traceback (it is logged at debug level, `--v=1`) and
       no usage text, which is for flag syntax errors only.
-    - SIGINT and SIGTERM unwind `main` (so atomic writes remove their
-      temporary files: a record is either the previous complete one or the
-      new complete one), print `error: interrupted by SIGTERM ...` and exit
-      with 128 + the signal number (130, 143), as a shell would report.
+    - SIGINT and SIGTERM print `error: interrupted by SIGTERM ...` and exit
+      with 128 + the signal number (130, 143), as a shell would report; the
+      record is the previous complete one or none, never a partial file.
     """
 
     @functools.wraps(main)
     def wrapped(argv):
-        previous = {s: signal.signal(s, _raise_stopped) for s in _STOP_SIGNALS}
+        previous = {s: signal.signal(s, _stop) for s in _STOP_SIGNALS}
         try:
             return main(argv)
-        except Stopped as e:
-            exit_with(
-                f"interrupted by {signal.Signals(e.signum).name}; stopped "
-                "before finishing, no partial files left",
-                128 + e.signum,
-            )
         except RUNTIME_ERRORS as e:
             logging.debug("runtime error", exc_info=True)
             exit_with(_first_line(e))

@@ -9,6 +9,8 @@ without it.
 
 import os
 
+from keras_initstudy import records
+
 
 def _pyplot():
     import matplotlib
@@ -22,16 +24,12 @@ def _pyplot():
 def _save(fig, path):
     """Writes `fig` to `path` as PNG via a temporary file; closes it."""
     plt = _pyplot()
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".tmp-{os.path.basename(path)}")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     try:
-        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
-        os.replace(tmp, path)
+        with records.atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

@@ -16,6 +16,7 @@ import threading
 import tensorflow as tf
 from absl.testing import parameterized
 
+from keras_initstudy import records
 from tests import testutil
 
 # Far more updates than the run gets to do before the signal.
@@ -97,6 +98,43 @@ class InterruptTest(tf.test.TestCase, parameterized.TestCase):
                 after[name] = f.read()
         # No temporary files, no new record, the previous one unchanged.
         self.assertEqual(after, before)
+
+
+class AtomicPathTest(tf.test.TestCase):
+    def _folder_with_old_file(self):
+        folder = self.create_tempdir().full_path
+        path = os.path.join(folder, "metrics.json")
+        with open(path, "w") as f:
+            f.write("old")
+        return folder, path
+
+    def test_error_mid_write_keeps_the_old_file(self):
+        folder, path = self._folder_with_old_file()
+        with self.assertRaisesRegex(RuntimeError, "mid-write"):
+            with records.atomic_path(path) as tmp, open(tmp, "w") as f:
+                f.write("half")
+                raise RuntimeError("mid-write")
+        self.assertEqual(os.listdir(folder), ["metrics.json"])
+        with open(path) as f:
+            self.assertEqual(f.read(), "old")
+
+    def test_remove_partial_files_mid_write(self):
+        # What the signal handler does before it ends the process.
+        folder, path = self._folder_with_old_file()
+        with records.atomic_path(path) as tmp:
+            with open(tmp, "w") as f:
+                f.write("half")
+            self.assertLen(os.listdir(folder), 2)
+            records.remove_partial_files()
+            self.assertEqual(os.listdir(folder), ["metrics.json"])
+        with open(path) as f:
+            self.assertEqual(f.read(), "old")
+
+    def test_complete_write_replaces(self):
+        folder, path = self._folder_with_old_file()
+        records.write_json_atomic(path, {"a": 1})
+        self.assertEqual(os.listdir(folder), ["metrics.json"])
+        self.assertEqual(records.read_metrics(folder), {"a": 1})
 
 
 if __name__ == "__main__":
