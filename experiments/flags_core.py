@@ -224,13 +224,13 @@ def validate_names(flag_name, allowed=None, allow_empty=False):
     )
 
 
-def validate_positive_ints(flag_name, allow_empty=False):
-    """Checks that a list flag holds positive integers, at parse time."""
+def validate_positive_ints(flag_name):
+    """Checks at parse time that a list flag holds positive integers."""
     flags.register_validator(
         flag_name,
         lambda values: (
-            (allow_empty or bool(values))
+            bool(values)
             and all(v.strip().isdigit() and int(v) > 0 for v in values)
         ),
-        "must be a comma-separated list of positive integers",
+        "must be a comma-separated list of one or more positive integers",
     )
