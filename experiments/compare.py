@@ -19,6 +19,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from experiments import common
 from keras_initstudy import plots
 from keras_initstudy import records
 
@@ -62,19 +63,17 @@ def draw(records_, kind, output, labels=None, layer="hidden_1", title=None):
         ) from None
 
 
+@common.one_line_errors
 def main(argv):
     del argv
-    try:
-        path = draw(
-            read_records(_RUNS.value),
-            _KIND.value,
-            _OUTPUT.value,
-            _LABELS.value,
-            _LAYER.value,
-            _TITLE.value,
-        )
-    except (OSError, ValueError) as e:
-        raise app.UsageError(str(e), exitcode=2) from None
+    path = draw(
+        read_records(_RUNS.value),
+        _KIND.value,
+        _OUTPUT.value,
+        _LABELS.value,
+        _LAYER.value,
+        _TITLE.value,
+    )
     logging.info("wrote %s", path)
 
 

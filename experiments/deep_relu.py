@@ -29,9 +29,9 @@ from absl import logging
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-from experiments import common
+from experiments import common  # noqa: E402
+from experiments import flags_core  # noqa: E402
 from keras_initstudy import deep_relu as deep_relu_lib  # noqa: E402
-from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import records  # noqa: E402
 
 _MODE = flags.DEFINE_enum(
@@ -57,37 +57,14 @@ _INIT = flags.DEFINE_list(
     list(deep_relu_lib.DEFAULT_INITS),
     "Comma-separated initializers to compare.",
 )
-_ITERATIONS = flags.DEFINE_integer(
-    "iterations", 500, "Minibatch updates per run.", lower_bound=1
+flags_core.validate_names("init")
+flags_core.validate_positive_ints("sensitivity_depths")
+_TRAINING = flags_core.define_training_flags(
+    iterations=500, learning_rate=0.005
 )
-_BATCH_SIZE = flags.DEFINE_integer(
-    "batch_size", 100, "Examples per minibatch.", lower_bound=1
-)
-_LEARNING_RATE = flags.DEFINE_float(
-    "learning_rate",
-    0.005,
-    "Learning rate of SGD with momentum 0.9.",
-    lower_bound=0.0,
-)
-_SEED = flags.DEFINE_integer(
-    "seed", 0, "Seeds the initializers and the minibatch order."
-)
-_DATA_DIR = flags.DEFINE_string(
-    "data_dir", None, "Folder with the MNIST IDX files (default: search)."
-)
-_OUTPUT_DIR = flags.DEFINE_string(
-    "output_dir", "runs/deep_relu", "Where metrics.json and figures go."
-)
-
-
-@flags.validator("sensitivity_depths", "must be positive integers")
-def _check_depths(value):
-    return bool(value) and common.positive_ints(value)
-
-
-@flags.validator("init", "must be registered initializer names")
-def _check_init(value):
-    return bool(value) and all(v in initializers.REGISTRY for v in value)
+_DATA = flags_core.define_data_flags()
+_RUN = flags_core.define_run_flags(output_dir="runs/deep_relu")
+flags.adopt_module_key_flags(flags_core)
 
 
 def config_from_flags():
@@ -97,20 +74,21 @@ def config_from_flags():
         sensitivity_depths=tuple(int(d) for d in _SENSITIVITY_DEPTHS.value),
         width=_WIDTH.value,
         inits=tuple(_INIT.value),
-        iterations=_ITERATIONS.value,
-        batch_size=_BATCH_SIZE.value,
-        learning_rate=_LEARNING_RATE.value,
-        seed=_SEED.value,
-        data_dir=_DATA_DIR.value,
+        iterations=_TRAINING.iterations.value,
+        batch_size=_TRAINING.batch_size.value,
+        learning_rate=_TRAINING.learning_rate.value,
+        seed=_RUN.seed.value,
+        dataset=_DATA.dataset.value,
+        data_dir=_DATA.data_dir.value,
     )
 
 
+@common.one_line_errors
 def main(argv):
     del argv
-    with common.usage_errors():
-        config = config_from_flags()
-        output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
-        metrics = deep_relu_lib.run(config)
+    config = config_from_flags()
+    output_dir = records.prepare_output_dir(_RUN.output_dir.value)
+    metrics = deep_relu_lib.run(config)
     for r in metrics["runs"]:
         logging.info(
             "depth %2d %-13s test accuracy %.4f, final loss %.4f, "
@@ -122,9 +100,10 @@ def main(argv):
             r["init_std_step"],
             r["status"],
         )
-    for path in deep_relu_lib.write_figures(metrics, output_dir):
-        logging.info("wrote %s", path)
     logging.info("wrote %s", records.write_metrics(output_dir, metrics))
+    if _RUN.figure.value:
+        for path in deep_relu_lib.write_figures(metrics, output_dir):
+            logging.info("wrote %s", path)
 
 
 if __name__ == "__main__":

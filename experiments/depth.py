@@ -29,9 +29,9 @@ from absl import logging
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-from experiments import common
+from experiments import common  # noqa: E402
+from experiments import flags_core  # noqa: E402
 from keras_initstudy import depth as depth_lib  # noqa: E402
-from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import models  # noqa: E402
 from keras_initstudy import records  # noqa: E402
 
@@ -41,46 +41,29 @@ _DEPTH = flags.DEFINE_integer(
 _WIDTH = flags.DEFINE_integer(
     "width", 500, "Units per hidden layer.", lower_bound=1
 )
-_ACTIVATION = flags.DEFINE_list(
-    "activation",
-    list(models.ACTIVATIONS),
-    "Comma-separated hidden activations to try (relu, tanh, sigmoid).",
+_ACTIVATION = flags_core.define_activation_flag(
+    models.ACTIVATIONS, multiple=True
 )
 _INIT = flags.DEFINE_list(
     "init",
     list(depth_lib.DEFAULT_INITS),
     "Comma-separated kernel initializers to try (registry names).",
 )
+flags_core.validate_names("init")
 _INPUTS = flags.DEFINE_enum(
     "inputs",
     "mnist",
     list(depth_lib.INPUTS),
-    "mnist: a random batch of real training images (784 inputs in [0, 1]); "
-    "gaussian: N(0, 1) inputs of dimension --width with random labels, the "
-    "CS231n demo.",
+    "mnist: a random batch of real training images of --dataset (784 "
+    "inputs in [0, 1]); gaussian: N(0, 1) inputs of dimension --width with "
+    "random labels, the CS231n demo (--dataset is not read).",
 )
 _BATCH_SIZE = flags.DEFINE_integer(
     "batch_size", 1000, "Examples in the batch.", lower_bound=1
 )
-_SEED = flags.DEFINE_integer(
-    "seed", 0, "Seeds the initializers and the choice of the batch."
-)
-_DATA_DIR = flags.DEFINE_string(
-    "data_dir", None, "Folder with the MNIST IDX files (default: search)."
-)
-_OUTPUT_DIR = flags.DEFINE_string(
-    "output_dir", "runs/depth", "Where metrics.json and the figures go."
-)
-
-
-@flags.validator("activation", f"must be among {', '.join(models.ACTIVATIONS)}")
-def _check_activation(value):
-    return bool(value) and all(v in models.ACTIVATIONS for v in value)
-
-
-@flags.validator("init", "must be registered initializer names")
-def _check_init(value):
-    return bool(value) and all(v in initializers.REGISTRY for v in value)
+_DATA = flags_core.define_data_flags()
+_RUN = flags_core.define_run_flags(output_dir="runs/depth")
+flags.adopt_module_key_flags(flags_core)
 
 
 def config_from_flags():
@@ -91,17 +74,18 @@ def config_from_flags():
         inits=tuple(_INIT.value),
         inputs=_INPUTS.value,
         batch_size=_BATCH_SIZE.value,
-        seed=_SEED.value,
-        data_dir=_DATA_DIR.value,
+        seed=_RUN.seed.value,
+        dataset=_DATA.dataset.value,
+        data_dir=_DATA.data_dir.value,
     )
 
 
+@common.one_line_errors
 def main(argv):
     del argv
-    with common.usage_errors():
-        config = config_from_flags()
-        output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
-        metrics = depth_lib.run(config)
+    config = config_from_flags()
+    output_dir = records.prepare_output_dir(_RUN.output_dir.value)
+    metrics = depth_lib.run(config)
     for r in metrics["runs"]:
         logging.info(
             "%-7s %-13s %-9s layer std: %s",
@@ -110,9 +94,10 @@ def main(argv):
             r["verdict"],
             " ".join(f"{s:.3g}" for s in r["std"]),
         )
-    for path in depth_lib.write_figures(metrics, output_dir):
-        logging.info("wrote %s", path)
     logging.info("wrote %s", records.write_metrics(output_dir, metrics))
+    if _RUN.figure.value:
+        for path in depth_lib.write_figures(metrics, output_dir):
+            logging.info("wrote %s", path)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 from absl import logging  # noqa: E402
 
-from experiments import common
+from experiments import common  # noqa: E402
+from experiments import flags_core  # noqa: E402
 from keras_initstudy import doctor  # noqa: E402
 from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import models  # noqa: E402
@@ -35,9 +36,7 @@ _INIT = flags.DEFINE_enum(
 _ACTIVATION = flags.DEFINE_enum(
     "activation", "relu", list(models.ACTIVATIONS), "Hidden activation."
 )
-_HIDDEN_UNITS = flags.DEFINE_list(
-    "hidden_units", ["128"], "Comma-separated widths of the hidden layers."
-)
+_HIDDEN_UNITS = flags_core.define_hidden_units_flag()
 _SEED = flags.DEFINE_integer("seed", 0, "Seeds the MLP's initializers.")
 _FAIL_ON = flags.DEFINE_enum(
     "fail_on",
@@ -47,11 +46,6 @@ _FAIL_ON = flags.DEFINE_enum(
 )
 _OUTPUT_DIR = flags.DEFINE_string(
     "output_dir", "runs/doctor", "Where doctor.json goes."
-)
-
-
-flags.register_validator(
-    "hidden_units", common.positive_ints, "must be positive integers"
 )
 
 
@@ -82,11 +76,11 @@ def load_or_build():
     )
 
 
+@common.one_line_errors
 def main(argv):
     del argv
-    with common.usage_errors():
-        output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
-        model, description = load_or_build()
+    output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
+    model, description = load_or_build()
     findings = doctor.examine(model)
     for f in findings:
         logging.info(

@@ -30,14 +30,15 @@ from absl import logging
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from experiments import common
+import keras  # noqa: E402
+
+from experiments import common  # noqa: E402
+from experiments import flags_core  # noqa: E402
 from keras_initstudy import callbacks  # noqa: E402
-from keras_initstudy import data  # noqa: E402
 from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import plots  # noqa: E402
 from keras_initstudy import records  # noqa: E402
 from keras_initstudy import runs  # noqa: E402
-from keras_initstudy import training  # noqa: E402
 
 _INIT = flags.DEFINE_enum(
     "init", "zeros", initializers.names(), "Kernel initializer of every layer."
@@ -67,52 +68,13 @@ _DROPOUT = flags.DEFINE_float(
     lower_bound=0.0,
     upper_bound=0.99,
 )
-_ACTIVATION = flags.DEFINE_enum(
-    "activation", "relu", ["relu", "tanh", "sigmoid"], "Hidden activation."
-)
-_HIDDEN_UNITS = flags.DEFINE_list(
-    "hidden_units", ["128"], "Comma-separated widths of the hidden layers."
-)
-_ITERATIONS = flags.DEFINE_integer(
-    "iterations", 100, "Minibatch updates.", lower_bound=1
-)
-_BATCH_SIZE = flags.DEFINE_integer(
-    "batch_size", 100, "Examples per minibatch.", lower_bound=1
-)
-_LEARNING_RATE = flags.DEFINE_float(
-    "learning_rate",
-    None,
-    "Learning rate; default 0.1 for sgd, 0.01 for momentum, 0.001 for adam.",
-    lower_bound=0.0,
-)
-_OPTIMIZER = flags.DEFINE_enum(
-    "optimizer",
-    "sgd",
-    list(training.OPTIMIZERS),
-    "sgd, momentum (SGD with momentum 0.9) or adam.",
-)
-_SEED = flags.DEFINE_integer(
-    "seed", 0, "Seeds initializers, dropout and the minibatch order."
-)
-_DATASET = flags.DEFINE_enum("dataset", "mnist", list(data.NAMES), "Dataset.")
-_DATA_DIR = flags.DEFINE_string(
-    "data_dir", None, "Folder with the four IDX files (default: search)."
-)
-_OUTPUT_DIR = flags.DEFINE_string(
-    "output_dir", "runs/mnist", "Where metrics.json (and loss.png) go."
-)
-_FIGURE = flags.DEFINE_bool(
-    "figure", True, "Also draw the loss curve to <output_dir>/loss.png."
-)
-# Moves to the shared flag definers in experiments/common.py.
-_LOGDIR = flags.DEFINE_string(
-    "logdir", None, "Write TensorBoard summaries under this folder."
-)
-
-
-flags.register_validator(
-    "hidden_units", common.positive_ints, "must be positive integers"
-)
+_ACTIVATION = flags_core.define_activation_flag()
+_HIDDEN_UNITS = flags_core.define_hidden_units_flag()
+_TRAINING = flags_core.define_training_flags(iterations=100)
+_OPTIMIZER = flags_core.define_optimizer_flag()
+_DATA = flags_core.define_data_flags()
+_RUN = flags_core.define_run_flags(output_dir="runs/mnist")
+flags.adopt_module_key_flags(flags_core)
 
 
 def config_from_flags():
@@ -121,16 +83,25 @@ def config_from_flags():
         bias_init=_BIAS_INIT.value,
         activation=_ACTIVATION.value,
         hidden_units=tuple(int(u) for u in _HIDDEN_UNITS.value),
-        iterations=_ITERATIONS.value,
-        batch_size=_BATCH_SIZE.value,
+        iterations=_TRAINING.iterations.value,
+        batch_size=_TRAINING.batch_size.value,
         optimizer=_OPTIMIZER.value,
-        learning_rate=_LEARNING_RATE.value,
-        seed=_SEED.value,
-        dataset=_DATASET.value,
-        data_dir=_DATA_DIR.value,
+        learning_rate=_TRAINING.learning_rate.value,
+        seed=_RUN.seed.value,
+        dataset=_DATA.dataset.value,
+        data_dir=_DATA.data_dir.value,
         init_value=_INIT_VALUE.value,
         output_init=_OUTPUT_INIT.value,
         dropout=_DROPOUT.value,
+    )
+
+
+def _training_started(config):
+    """Logs when the first update is about to run (data loaded, net built)."""
+    return keras.callbacks.LambdaCallback(
+        on_train_begin=lambda logs: logging.info(
+            "training: %d iterations on %s", config.iterations, config.dataset
+        )
     )
 
 
@@ -168,21 +139,24 @@ def log_prior(prior):
     )
 
 
+@common.one_line_errors
 def main(argv):
     del argv
-    with common.usage_errors():
-        config = config_from_flags()
-        output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
-        logdir = None
-        if _LOGDIR.value:
-            logdir = records.prepare_output_dir(
-                os.path.join(_LOGDIR.value, runs.run_name(config))
-            )
-        metrics = runs.run_classifier(
-            config,
-            callbacks=[callbacks.ProgressBar(config.iterations)],
-            logdir=logdir,
+    config = config_from_flags()
+    output_dir = records.prepare_output_dir(_RUN.output_dir.value)
+    logdir = None
+    if _RUN.logdir.value:
+        logdir = records.prepare_output_dir(
+            os.path.join(_RUN.logdir.value, runs.run_name(config))
         )
+    metrics = runs.run_classifier(
+        config,
+        callbacks=[
+            _training_started(config),
+            callbacks.ProgressBar(config.iterations),
+        ],
+        logdir=logdir,
+    )
     # The bar showed them on a terminal; the record keeps every one.
     for i, loss in enumerate(metrics["train_loss"], start=1):
         logging.vlog(1, "iteration %d: loss %.6f", i, loss)
@@ -206,7 +180,7 @@ def main(argv):
     logging.info("status %s; wrote %s", metrics["status"], path)
     if logdir is not None:
         logging.info("wrote TensorBoard summaries to %s", logdir)
-    if _FIGURE.value:
+    if _RUN.figure.value:
         figure = plots.loss_curves(
             [metrics], os.path.join(output_dir, "loss.png")
         )

@@ -36,7 +36,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from experiments import common
+from experiments import common  # noqa: E402
+from experiments import flags_core  # noqa: E402
 from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import plots  # noqa: E402
 from keras_initstudy import records  # noqa: E402
@@ -51,22 +52,10 @@ _RANDOM_INIT = flags.DEFINE_enum(
 _LINEAR_STEPS = flags.DEFINE_integer(
     "linear_steps", 500, "Gradient steps, linear regression.", lower_bound=1
 )
-_ITERATIONS = flags.DEFINE_integer(
-    "iterations", 1000, "Minibatch updates, MNIST models.", lower_bound=1
-)
-_LEARNING_RATE = flags.DEFINE_float(
-    "learning_rate", 0.5, "SGD step size of every model.", lower_bound=0.0
-)
-_SEED = flags.DEFINE_integer("seed", 0, "Seeds data, init and batches.")
-_DATA_DIR = flags.DEFINE_string(
-    "data_dir", None, "Folder with the four MNIST IDX files (default: search)."
-)
-_OUTPUT_DIR = flags.DEFINE_string(
-    "output_dir", "runs/regression", "Where metrics.json and loss.png go."
-)
-_FIGURE = flags.DEFINE_bool(
-    "figure", True, "Draw the MNIST models' loss curves to loss.png."
-)
+_TRAINING = flags_core.define_training_flags(iterations=1000, learning_rate=0.5)
+_DATA = flags_core.define_data_flags()
+_RUN = flags_core.define_run_flags(output_dir="runs/regression")
+flags.adopt_module_key_flags(flags_core)
 
 
 def log_metrics(metrics):
@@ -103,23 +92,25 @@ def log_metrics(metrics):
     )
 
 
+@common.one_line_errors
 def main(argv):
     del argv
-    with common.usage_errors():
-        config = regression.RegressionConfig(
-            linear_steps=_LINEAR_STEPS.value,
-            random_init=_RANDOM_INIT.value,
-            iterations=_ITERATIONS.value,
-            learning_rate=_LEARNING_RATE.value,
-            seed=_SEED.value,
-            data_dir=_DATA_DIR.value,
-        )
-        output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
-        metrics = regression.run(config)
+    config = regression.RegressionConfig(
+        linear_steps=_LINEAR_STEPS.value,
+        random_init=_RANDOM_INIT.value,
+        iterations=_TRAINING.iterations.value,
+        batch_size=_TRAINING.batch_size.value,
+        learning_rate=_TRAINING.learning_rate.value,
+        seed=_RUN.seed.value,
+        dataset=_DATA.dataset.value,
+        data_dir=_DATA.data_dir.value,
+    )
+    output_dir = records.prepare_output_dir(_RUN.output_dir.value)
+    metrics = regression.run(config)
     log_metrics(metrics)
     path = records.write_metrics(output_dir, metrics)
     logging.info("wrote %s", path)
-    if _FIGURE.value:
+    if _RUN.figure.value:
         softmax = metrics["softmax"]
         figure = plots.loss_curves(
             [softmax["zeros"], softmax["random"]],
@@ -128,7 +119,8 @@ def main(argv):
                 "softmax regression, zeros",
                 f"softmax regression, {softmax['random']['init']}",
             ],
-            title="Softmax regression on MNIST: zero init is fine",
+            title="Softmax regression on "
+            f"{plots.dataset_label(config.dataset)}: zero init is fine",
         )
         logging.info("wrote %s", figure)
 

@@ -26,67 +26,27 @@ from absl import logging
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-from experiments import common
-from keras_initstudy import initializers  # noqa: E402
+from experiments import common  # noqa: E402
+from experiments import flags_core  # noqa: E402
 from keras_initstudy import models  # noqa: E402
 from keras_initstudy import records  # noqa: E402
 from keras_initstudy import sweep as sweep_lib  # noqa: E402
-from keras_initstudy import training  # noqa: E402
 
 _INIT = flags.DEFINE_list(
     "init",
     [],
     "Comma-separated initializers to sweep (default: every registered one).",
 )
-_ACTIVATION = flags.DEFINE_list(
-    "activation", list(models.ACTIVATIONS), "Comma-separated activations."
+flags_core.validate_names("init", allow_empty=True)
+_ACTIVATION = flags_core.define_activation_flag(
+    models.ACTIVATIONS, multiple=True
 )
-_HIDDEN_UNITS = flags.DEFINE_list(
-    "hidden_units", ["128"], "Comma-separated widths of the hidden layers."
-)
-_ITERATIONS = flags.DEFINE_integer(
-    "iterations", 100, "Minibatch updates per run.", lower_bound=1
-)
-_BATCH_SIZE = flags.DEFINE_integer(
-    "batch_size", 100, "Examples per minibatch.", lower_bound=1
-)
-_OPTIMIZER = flags.DEFINE_enum(
-    "optimizer", "sgd", list(training.OPTIMIZERS), "The optimizer."
-)
-_LEARNING_RATE = flags.DEFINE_float(
-    "learning_rate",
-    None,
-    "Learning rate (default: the optimizer's, 0.1 for sgd).",
-    lower_bound=0.0,
-)
-_SEED = flags.DEFINE_integer(
-    "seed", 0, "Seeds initializers and the minibatch order."
-)
-_DATA_DIR = flags.DEFINE_string(
-    "data_dir", None, "Folder with the MNIST IDX files (default: search)."
-)
-_OUTPUT_DIR = flags.DEFINE_string(
-    "output_dir", "runs/sweep", "Where metrics.json and the figures go."
-)
-# Moves to the shared flag definers in experiments/common.py.
-_LOGDIR = flags.DEFINE_string(
-    "logdir", None, "Write TensorBoard summaries under this folder."
-)
-
-
-@flags.validator("init", "must be registered initializer names")
-def _check_init(value):
-    return all(v in initializers.REGISTRY for v in value)
-
-
-@flags.validator("activation", f"must be among {', '.join(models.ACTIVATIONS)}")
-def _check_activation(value):
-    return bool(value) and all(v in models.ACTIVATIONS for v in value)
-
-
-flags.register_validator(
-    "hidden_units", common.positive_ints, "must be positive integers"
-)
+_HIDDEN_UNITS = flags_core.define_hidden_units_flag()
+_TRAINING = flags_core.define_training_flags(iterations=100)
+_OPTIMIZER = flags_core.define_optimizer_flag()
+_DATA = flags_core.define_data_flags()
+_RUN = flags_core.define_run_flags(output_dir="runs/sweep")
+flags.adopt_module_key_flags(flags_core)
 
 
 def config_from_flags():
@@ -94,28 +54,30 @@ def config_from_flags():
         inits=tuple(_INIT.value),
         activations=tuple(_ACTIVATION.value),
         hidden_units=tuple(int(u) for u in _HIDDEN_UNITS.value),
-        iterations=_ITERATIONS.value,
-        batch_size=_BATCH_SIZE.value,
+        iterations=_TRAINING.iterations.value,
+        batch_size=_TRAINING.batch_size.value,
         optimizer=_OPTIMIZER.value,
-        learning_rate=_LEARNING_RATE.value,
-        seed=_SEED.value,
-        data_dir=_DATA_DIR.value,
+        learning_rate=_TRAINING.learning_rate.value,
+        seed=_RUN.seed.value,
+        dataset=_DATA.dataset.value,
+        data_dir=_DATA.data_dir.value,
     )
 
 
+@common.one_line_errors
 def main(argv):
     del argv
-    with common.usage_errors():
-        config = config_from_flags()
-        output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
-        logdir = None
-        if _LOGDIR.value:
-            logdir = records.prepare_output_dir(_LOGDIR.value)
-        metrics = sweep_lib.run(config, logdir=logdir)
+    config = config_from_flags()
+    output_dir = records.prepare_output_dir(_RUN.output_dir.value)
+    logdir = None
+    if _RUN.logdir.value:
+        logdir = records.prepare_output_dir(_RUN.logdir.value)
+    metrics = sweep_lib.run(config, logdir=logdir)
     logging.info("\n%s", sweep_lib.table(metrics))
-    for path in sweep_lib.write_figures(metrics, output_dir):
-        logging.info("wrote %s", path)
     logging.info("wrote %s", records.write_metrics(output_dir, metrics))
+    if _RUN.figure.value:
+        for path in sweep_lib.write_figures(metrics, output_dir):
+            logging.info("wrote %s", path)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from experiments import common
+from experiments import common  # noqa: E402
+from experiments import flags_core  # noqa: E402
 from keras_initstudy import models  # noqa: E402
 from keras_initstudy import records  # noqa: E402
 from keras_initstudy import toy  # noqa: E402
@@ -42,6 +43,7 @@ _INITS = flags.DEFINE_list(
     ["zeros", "constant", "random_normal"],
     "Initializations to run, each a registry name.",
 )
+flags_core.validate_names("inits")
 _INIT_VALUE = flags.DEFINE_float(
     "init_value", 0.3, "Fill value of the constant initializer."
 )
@@ -56,10 +58,19 @@ _INPUTS = flags.DEFINE_list(
     "x", ["0.5", "-1.0", "2.0"], "The example's inputs x1, x2, x3."
 )
 _TARGET = flags.DEFINE_float("target", 1.0, "The example's target t.")
-_SEED = flags.DEFINE_integer("seed", 0, "Seed of a random initializer.")
-_OUTPUT_DIR = flags.DEFINE_string(
-    "output_dir", "runs/toy", "Where metrics.json goes."
-)
+
+
+@flags.validator("x", "must be three numbers x1,x2,x3")
+def _check_inputs(values):
+    try:
+        return len([float(v) for v in values]) == 3
+    except ValueError:
+        return False
+
+
+# The toy net reads no dataset (one example, --x) and draws no figure.
+_RUN = flags_core.define_run_flags(output_dir="runs/toy", figure=False)
+flags.adopt_module_key_flags(flags_core)
 
 
 def _fmt(values):
@@ -118,20 +129,20 @@ def log_case(case):
     )
 
 
+@common.one_line_errors
 def main(argv):
     del argv
-    with common.usage_errors():
-        config = toy.ToyConfig(
-            inits=tuple(_INITS.value),
-            init_value=_INIT_VALUE.value,
-            activation=_ACTIVATION.value,
-            steps=_STEPS.value,
-            learning_rate=_LEARNING_RATE.value,
-            x=tuple(float(v) for v in _INPUTS.value),
-            target=_TARGET.value,
-            seed=_SEED.value,
-        )
-        output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
+    config = toy.ToyConfig(
+        inits=tuple(_INITS.value),
+        init_value=_INIT_VALUE.value,
+        activation=_ACTIVATION.value,
+        steps=_STEPS.value,
+        learning_rate=_LEARNING_RATE.value,
+        x=tuple(float(v) for v in _INPUTS.value),
+        target=_TARGET.value,
+        seed=_RUN.seed.value,
+    )
+    output_dir = records.prepare_output_dir(_RUN.output_dir.value)
     keras.utils.set_random_seed(config.seed)
     metrics = toy.run(config)
     for case in metrics["runs"].values():

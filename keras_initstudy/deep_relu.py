@@ -1,10 +1,10 @@
 """Deep plain ReLU networks: Xavier stalls, He trains (He et al. 2015).
 
-`run(DeepReluConfig(...))` trains a deep plain ReLU MLP on MNIST with SGD
-and momentum from each initializer with the same budget, after measuring
-the per-layer activation std at init, either at one depth ("compare") or
-at several ("sensitivity"). `experiments/deep_relu.py` is the binary and
-says what the result shows.
+`run(DeepReluConfig(...))` trains a deep plain ReLU MLP on MNIST (or
+another `dataset`) with SGD and momentum from each initializer with the
+same budget, after measuring the per-layer activation std at init, either
+at one depth ("compare") or at several ("sensitivity").
+`experiments/deep_relu.py` is the binary and says what the result shows.
 """
 
 import dataclasses
@@ -42,7 +42,8 @@ class DeepReluConfig:
             ~30 training steps, so the subset is kept small.
         probe_size: training images in the batch that measures the
             per-layer std at init.
-        data_dir: folder with the MNIST IDX files (None: search).
+        dataset: the dataset's name (`data.NAMES`).
+        data_dir: folder with its IDX files (None: search).
     """
 
     mode: str = "compare"
@@ -57,6 +58,7 @@ class DeepReluConfig:
     eval_every: int = 50
     eval_size: int = 1000
     probe_size: int = 1000
+    dataset: str = "mnist"
     data_dir: str | None = None
 
     def __post_init__(self):
@@ -136,7 +138,8 @@ def run(config, dataset=None):
 
     Args:
         config: a `DeepReluConfig`.
-        dataset: a loaded MNIST `data.Dataset` (loaded when None).
+        dataset: the loaded `data.Dataset` (`config.dataset` loaded when
+            None).
 
     Returns:
         The metrics dict: `config`, `learning_rate`, `prior_accuracy` (the
@@ -148,7 +151,7 @@ def run(config, dataset=None):
         `final_train_loss`, `test_loss` and `test_accuracy`.
     """
     if dataset is None:
-        dataset = data.load("mnist", config.data_dir)
+        dataset = data.load(config.dataset, config.data_dir)
     rng = np.random.default_rng(config.seed)
     idx = rng.choice(len(dataset.x_train), config.probe_size, replace=False)
     probe = (dataset.x_train[idx], dataset.y_train[idx])
@@ -179,7 +182,9 @@ def write_figures(metrics, output_dir):
             runs,
             os.path.join(output_dir, "loss_curves.png"),
             labels=labels,
-            title="Plain ReLU MLP on MNIST, SGD + momentum",
+            title=f"Plain ReLU MLP on "
+            f"{plots.dataset_label(metrics['config']['dataset'])}, "
+            "SGD + momentum",
         ),
         plots.layer_std_curves(
             runs, os.path.join(output_dir, "init_std.png"), labels=labels

@@ -34,6 +34,7 @@ class DepthConfig:
     inputs: str = "mnist"
     batch_size: int = 1000
     seed: int = 0
+    dataset: str = "mnist"
     data_dir: str | None = None
 
     def __post_init__(self):
@@ -53,7 +54,8 @@ class DepthConfig:
 def input_batch(config, dataset=None):
     """The batch `(x, y, input_shape)` that every combination is fed.
 
-    MNIST: `batch_size` training images drawn without replacement with
+    "mnist" (real images of `config.dataset`, MNIST unless told
+    otherwise): `batch_size` training images drawn without replacement with
     `config.seed`. Gaussian: N(0, 1) inputs of dimension `config.width` and
     uniform random labels, as in the CS231n demo (1000 x 500).
     """
@@ -63,7 +65,7 @@ def input_batch(config, dataset=None):
         y = rng.integers(0, 10, size=config.batch_size)
         return x.astype(np.float32), y.astype(np.int64), (config.width,)
     if dataset is None:
-        dataset = data.load("mnist", config.data_dir)
+        dataset = data.load(config.dataset, config.data_dir)
     if config.batch_size > len(dataset.x_train):
         raise ValueError(
             f"`batch_size` exceeds the {len(dataset.x_train)} training "
@@ -78,7 +80,8 @@ def run(config, dataset=None):
 
     Args:
         config: a `DepthConfig`.
-        dataset: a loaded MNIST `data.Dataset` (loaded when None and needed).
+        dataset: the loaded `data.Dataset` (`config.dataset` loaded when
+            None and needed).
 
     Returns:
         The metrics dict: `config`, `input_std` (std of the batch) and

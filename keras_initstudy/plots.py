@@ -10,6 +10,8 @@ without it.
 import math
 import os
 
+from keras_initstudy import records
+
 
 def _pyplot():
     import matplotlib
@@ -23,17 +25,21 @@ def _pyplot():
 def _save(fig, path):
     """Writes `fig` to `path` as PNG via a temporary file; closes it."""
     plt = _pyplot()
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".tmp-{os.path.basename(path)}")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     try:
-        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
-        os.replace(tmp, path)
+        with records.atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
+
+
+_DATASET_LABELS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+
+
+def dataset_label(name):
+    """How a figure names a dataset of `data.NAMES` ("Fashion-MNIST")."""
+    return _DATASET_LABELS.get(name, name)
 
 
 def run_label(record):

@@ -1,11 +1,17 @@
 """Run records: metrics.json written atomically, read back as dicts."""
 
+import contextlib
+import itertools
 import json
 import math
 import os
-import tempfile
 
 METRICS_FILE = "metrics.json"
+
+# Temporary files of the writes under way, so that a process stopped by a
+# signal can remove them before it exits (see `remove_partial_files`).
+_IN_FLIGHT = set()
+_TMP_NUMBERS = itertools.count()
 
 
 class OutputDirError(OSError):
@@ -20,8 +26,10 @@ def prepare_output_dir(path):
     """
     try:
         os.makedirs(path, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
-            pass
+        with atomic_path(os.path.join(path, ".write-test")) as tmp:
+            # A file created and dropped again: nothing to rename.
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+            os.unlink(tmp)
     except OSError as e:
         raise OutputDirError(
             f"Output folder {path} is not writable: {e.strerror or e}."
@@ -40,23 +48,50 @@ def jsonable(value):
     return value
 
 
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yields a temporary path beside `path`, renamed to `path` when done.
+
+    Write the new content to the yielded path: a reader of `path` sees the
+    old file or the complete new one, never a partial write. On an
+    exception the temporary file is removed; `remove_partial_files` removes
+    those of writes a signal handler cuts short.
+    """
+    folder, name = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(
+        folder, f".tmp-{os.getpid()}-{next(_TMP_NUMBERS)}-{name}"
+    )
+    # Registered before the file exists, so a signal at any point finds it.
+    _IN_FLIGHT.add(tmp)
+    try:
+        yield tmp
+        if os.path.exists(tmp):
+            os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        _IN_FLIGHT.discard(tmp)
+
+
+def remove_partial_files():
+    """Removes the temporary files of the `atomic_path` writes under way.
+
+    For a signal handler that ends the process at once: what it leaves is
+    then only complete files.
+    """
+    for tmp in list(_IN_FLIGHT):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
 def write_text_atomic(path, text):
     """Writes `text` to `path` through a temporary file and a rename.
 
     A reader sees either the old file or the complete new one, never a
     partial write.
     """
-    folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
     return path
 
 

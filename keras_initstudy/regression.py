@@ -200,6 +200,7 @@ class RegressionConfig:
     learning_rate: float = 0.5
     binary_classes: tuple = (0, 1)
     seed: int = 0
+    dataset: str = "mnist"
     data_dir: str | None = None
 
     def __post_init__(self):
@@ -311,10 +312,11 @@ def run(config, dataset=None):
 
     Args:
         config: a `RegressionConfig`.
-        dataset: MNIST as a `data.Dataset` (loaded when None).
+        dataset: the loaded `data.Dataset` (`config.dataset`, MNIST by
+            default, loaded when None).
     """
     if dataset is None:
-        dataset = data.load("mnist", config.data_dir)
+        dataset = data.load(config.dataset, config.data_dir)
     return {
         "config": dataclasses.asdict(config),
         "linear": run_linear(config),

@@ -37,7 +37,8 @@ class SweepConfig:
         hidden_units, iterations, batch_size, optimizer, learning_rate,
             seed: the budget, the same for every run (see
             `runs.ClassifierConfig`).
-        data_dir: folder with the MNIST IDX files (None: search).
+        dataset: the dataset's name (`data.NAMES`).
+        data_dir: folder with its IDX files (None: search).
     """
 
     inits: tuple = ()
@@ -48,6 +49,7 @@ class SweepConfig:
     optimizer: str = "sgd"
     learning_rate: float | None = None
     seed: int = 0
+    dataset: str = "mnist"
     data_dir: str | None = None
 
     def init_names(self):
@@ -63,6 +65,7 @@ class SweepConfig:
             optimizer=self.optimizer,
             learning_rate=self.learning_rate,
             seed=self.seed,
+            dataset=self.dataset,
             init_value=INIT_VALUES.get(init),
             # The table needs distinct units after training only; checking
             # symmetry after every iteration would cost more than the
@@ -121,7 +124,8 @@ def run(config, dataset=None, logdir=None):
 
     Args:
         config: a `SweepConfig`.
-        dataset: a loaded MNIST `data.Dataset` (loaded when None).
+        dataset: the loaded `data.Dataset` (`config.dataset` loaded when
+            None).
         logdir: a folder for every run's TensorBoard summaries, one
             subfolder per run (see `runs.run_name`), or None.
 
@@ -135,7 +139,7 @@ def run(config, dataset=None, logdir=None):
         `matches_prior` and the loss curves.
     """
     if dataset is None:
-        dataset = data.load("mnist", config.data_dir)
+        dataset = data.load(config.dataset, config.data_dir)
     resolved = dataclasses.replace(config, inits=config.init_names())
     rows = [
         run_one(resolved, init, activation, dataset, logdir)

@@ -3,6 +3,7 @@
 import functools
 import gzip
 import os
+import re
 import struct
 
 import numpy as np
@@ -137,3 +138,20 @@ def run_module_in_terminal(module, *args, timeout=300, env=None):
             proc.kill()
         os.close(leader)
     return returncode, b"".join(chunks).decode("utf-8", errors="replace")
+
+# TensorFlow's C++ startup notes (file.cc:NN]), written to stderr whatever
+# TF_CPP_MIN_LOG_LEVEL says, and absl INFO lines (the binary's progress).
+_STDERR_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\)"
+    r"|[IWEF]\d{4} [\d:.]+\s+\d+ \S+\.cc:\d+\]"
+    r"|I\d{4} [\d:.]+\s+\d+ \S+\.py:\d+\])"
+)
+
+
+def stderr_messages(stderr):
+    """The lines of a binary's stderr that are not TF noise or INFO logs."""
+    return [
+        line
+        for line in stderr.splitlines()
+        if line.strip() and not _STDERR_NOISE.match(line)
+    ]
