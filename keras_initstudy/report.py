@@ -457,7 +457,8 @@ def _select(groups, section, kind=None, **fields):
     return sorted(found, key=lambda pair: pair[0].config.seed)
 
 
-def _by(claim, name):
+def find_measurement(claim, name):
+    """The measurement called `name` in a claim dict."""
     for m in claim["measurements"]:
         if m["name"] == name:
             return m
@@ -1734,7 +1735,7 @@ def headline_rows(results_dict):
         claim = claims.get(claim_id)
         if claim is None:
             continue
-        m = _by(claim, name)
+        m = find_measurement(claim, name)
         rows.append([claim_id, f"`{name}`", format_stat(m), claim["verdict"]])
     return rows
 
