@@ -55,8 +55,9 @@ report: $(STAMP)
 docs: $(STAMP)
 	$(PY) -m experiments.report --output_dir=$(REPORT) --readme=README.md
 	rm -rf docs/results
-	mkdir -p docs/results
-	cp -r $(REPORT)/results.json $(REPORT)/report.md $(REPORT)/figures docs/results/
+	mkdir -p docs/results/figures
+	cp $(REPORT)/results.json $(REPORT)/report.md docs/results/
+	cp $(REPORT)/figures/*.png docs/results/figures/
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.reproduction_bench

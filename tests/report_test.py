@@ -210,9 +210,16 @@ class ReportTest(tf.test.TestCase):
 
     def test_second_report_runs_nothing_and_rerun_recomputes(self):
         self.assertLen(self.engine.ran, 2 * SLICE_SEEDS)
+        out = os.path.join(self.root, "out")
+        figures = [
+            os.path.join(out, f)
+            for c in self.results["claims"]
+            for f in c["figures"]
+        ]
+        drawn = [os.stat(f).st_mtime_ns for f in figures]
         again = _CountingEngine()
         results, _ = report.run(
-            os.path.join(self.root, "again"),
+            out,
             seeds=SLICE_SEEDS,
             sections=SLICE,
             cache_dir=self.cache,
@@ -220,6 +227,8 @@ class ReportTest(tf.test.TestCase):
         )
         self.assertEqual(again.ran, [])
         self.assertEqual(results["claims"], self.results["claims"])
+        # Same runs, same code: the figures are kept, not drawn again.
+        self.assertEqual([os.stat(f).st_mtime_ns for f in figures], drawn)
         rerun = _CountingEngine()
         results, _ = report.run(
             os.path.join(self.root, "rerun"),
