@@ -1,13 +1,16 @@
 # make reproduce  - set up .venv (if needed) and run the zero-init reproduction
 # make test       - set up .venv (if needed) and run the whole test suite
 # make study      - every experiment of the study, records and figures in runs/
+# make report     - every run of the report, over seeds, into report/ (cached)
+# make docs       - the report, published into docs/results/ and README.md
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 RUNS := runs
+REPORT := report
 
-.PHONY: reproduce test study part1 part2 doctor lint bench clean
+.PHONY: reproduce test study part1 part2 doctor report docs lint bench clean
 
 $(STAMP): setup.cfg pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +48,18 @@ doctor: $(STAMP)
 	$(PY) -m experiments.doctor --init=zeros --output_dir=$(RUNS)/doctor_zeros
 	$(PY) -m experiments.doctor --init=he_normal --output_dir=$(RUNS)/doctor_he
 
+report: $(STAMP)
+	$(PY) -m experiments.report --output_dir=$(REPORT)
+
+# Publishes what tests/report_test.py checks: results.json, report.md and
+# its figures (the HTML page embeds them and stays in report/).
+docs: $(STAMP)
+	$(PY) -m experiments.report --output_dir=$(REPORT) --readme=README.md
+	rm -rf docs/results
+	mkdir -p docs/results/figures
+	cp $(REPORT)/results.json $(REPORT)/report.md docs/results/
+	cp $(REPORT)/figures/*.png docs/results/figures/
+
 bench: $(STAMP)
 	$(PY) -m benchmarks.reproduction_bench
 	$(PY) -m benchmarks.initializers_bench
@@ -54,4 +69,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check keras_initstudy experiments tests benchmarks
 
 clean:
-	rm -rf $(VENV) $(RUNS) *.egg-info
+	rm -rf $(VENV) $(RUNS) $(REPORT) *.egg-info
