@@ -31,6 +31,7 @@ import numpy as np
 from keras_initstudy import deep_relu
 from keras_initstudy import depth
 from keras_initstudy import doctor
+from keras_initstudy import explorer
 from keras_initstudy import initializers
 from keras_initstudy import models
 from keras_initstudy import plots
@@ -1928,30 +1929,8 @@ def html_report(results_dict, output_dir):
     )
 
 
-def _write_text(path, text):
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".tmp-{os.path.basename(path)}")
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-    return path
-
-
 def write_explorer(output_dir, results_dict, groups):
-    """explorer.html, when `keras_initstudy.explorer` is there.
-
-    Integration point: the explorer page (issue 8, part 2) is drawn by
-    `keras_initstudy.explorer.write_explorer(path, results, groups)`; until
-    that module exists the report has no explorer page and this returns
-    None.
-    """
-    # Looked up beside this file, not on the import path: an installed copy
-    # of the package elsewhere must not stand in for this one's.
-    here = os.path.dirname(os.path.abspath(__file__))
-    if not os.path.isfile(os.path.join(here, "explorer.py")):
-        return None
-    from keras_initstudy import explorer
-
+    """Writes explorer.html (see `keras_initstudy.explorer`); its path."""
     path = os.path.join(output_dir, EXPLORER_FILE)
     explorer.write_explorer(path, results_dict, groups)
     return path
@@ -1977,18 +1956,16 @@ def write_all(output_dir, results_dict, groups, redraw=False):
             os.path.join(output_dir, RESULTS_FILE), results_dict
         ),
         *figures,
-        _write_text(
+        records.write_text_atomic(
             os.path.join(output_dir, MARKDOWN_FILE),
             markdown_report(results_dict),
         ),
-        _write_text(
+        records.write_text_atomic(
             os.path.join(output_dir, HTML_FILE),
             html_report(results_dict, output_dir),
         ),
     ]
-    explorer_path = write_explorer(output_dir, results_dict, groups)
-    if explorer_path:
-        paths.append(explorer_path)
+    paths.append(write_explorer(output_dir, results_dict, groups))
     return paths
 
 
@@ -2085,4 +2062,4 @@ def update_readme(path, results_dict):
     text = (
         text[:begin] + "\n" + headline_table(results_dict) + "\n" + text[end:]
     )
-    return _write_text(path, text)
+    return records.write_text_atomic(path, text)

@@ -139,6 +139,7 @@ def run_module_in_terminal(module, *args, timeout=300, env=None):
         os.close(leader)
     return returncode, b"".join(chunks).decode("utf-8", errors="replace")
 
+
 # TensorFlow's C++ startup notes (file.cc:NN]), written to stderr whatever
 # TF_CPP_MIN_LOG_LEVEL says, and absl INFO lines (the binary's progress).
 _STDERR_NOISE = re.compile(
