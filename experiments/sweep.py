@@ -11,12 +11,20 @@ An initializer that needs an argument gets the one in
 that cannot build this MLP at all (e.g. a convolution-only initializer)
 is recorded with status "error" and its message, never left out.
 
+Every (init, activation, seed) is one run of the study runner: records are
+cached in `--cache_dir` by their full config, so a second sweep (or the
+report) reruns nothing, and an interrupted sweep resumes with the runs that
+have no record. `--engine=ray` runs them as Ray Tune trials, on a local
+instance or on the cluster at `--ray_address` (see BUILD.md).
+
 Usage:
   python -m experiments.sweep
   python -m experiments.sweep --init=zeros,he_normal --activation=relu
+  python -m experiments.sweep --seeds=5 --engine=ray
 """
 
 import os
+import sys
 
 from absl import app
 from absl import flags
@@ -29,6 +37,7 @@ from experiments import common
 from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import models  # noqa: E402
 from keras_initstudy import records  # noqa: E402
+from keras_initstudy import study  # noqa: E402
 from keras_initstudy import sweep as sweep_lib  # noqa: E402
 from keras_initstudy import training  # noqa: E402
 
@@ -59,7 +68,28 @@ _LEARNING_RATE = flags.DEFINE_float(
     lower_bound=0.0,
 )
 _SEED = flags.DEFINE_integer(
-    "seed", 0, "Seeds initializers and the minibatch order."
+    "seed", 0, "The first seed (initializers and the minibatch order)."
+)
+_SEEDS = flags.DEFINE_integer(
+    "seeds", 1, "Runs per (init, activation): seeds seed, seed+1, ...", 1
+)
+_CACHE_DIR = flags.DEFINE_string(
+    "cache_dir", "runs/cache", "The study's record cache (shared with report)."
+)
+_RERUN = flags.DEFINE_bool(
+    "rerun", False, "Recompute every run, replacing its cached record."
+)
+_ENGINE = flags.DEFINE_enum(
+    "engine",
+    "local",
+    list(study.ENGINES),
+    "local: one run after another in this process; ray: Ray Tune trials.",
+)
+_RAY_ADDRESS = flags.DEFINE_string(
+    "ray_address",
+    None,
+    "With --engine=ray: the cluster to join, e.g. HEAD:6379 (default: start "
+    "a local Ray instance).",
 )
 _DATA_DIR = flags.DEFINE_string(
     "data_dir", None, "Folder with the MNIST IDX files (default: search)."
@@ -93,17 +123,49 @@ def config_from_flags():
         batch_size=_BATCH_SIZE.value,
         optimizer=_OPTIMIZER.value,
         learning_rate=_LEARNING_RATE.value,
-        seed=_SEED.value,
+        seeds=tuple(range(_SEED.value, _SEED.value + _SEEDS.value)),
         data_dir=_DATA_DIR.value,
     )
+
+
+def _log_progress(p):
+    if p.task is not None:
+        c = p.task.config
+        logging.info(
+            "run %d/%d: %s %s seed %d",
+            p.done,
+            p.total,
+            c.init,
+            c.activation,
+            c.seed,
+        )
 
 
 def main(argv):
     del argv
     with common.usage_errors():
+        try:
+            engine = study.make_engine(
+                _ENGINE.value, address=_RAY_ADDRESS.value
+            )
+        except study.EngineUnavailableError as e:
+            # A missing optional package is not a usage error: one line, no
+            # usage text.
+            print(f"FATAL: {e}", file=sys.stderr)
+            sys.exit(2)
         config = config_from_flags()
         output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
-        metrics = sweep_lib.run(config)
+        try:
+            metrics = sweep_lib.run(
+                config,
+                cache_dir=_CACHE_DIR.value,
+                engine=engine,
+                rerun=_RERUN.value,
+                progress=_log_progress,
+            )
+        except study.EngineError as e:
+            print(f"FATAL: {e}", file=sys.stderr)
+            sys.exit(1)
     logging.info("\n%s", sweep_lib.table(metrics))
     for path in sweep_lib.write_figures(metrics, output_dir):
         logging.info("wrote %s", path)

@@ -151,6 +151,14 @@ def execute(task):
     return records.jsonable(kind.run(task.config, dataset))
 
 
+class EngineError(RuntimeError):
+    """An engine could not compute some records (the rest are cached)."""
+
+
+class EngineUnavailableError(EngineError):
+    """The engine asked for needs a package that is not installed."""
+
+
 class LocalEngine:
     """Runs tasks one after another in this process (the default engine)."""
 
@@ -160,6 +168,43 @@ class LocalEngine:
         """Calls `on_record(task, record)` for each task, in order."""
         for task in tasks:
             on_record(task, execute(task))
+
+
+ENGINES = ("local", "ray")
+
+
+def make_engine(name="local", address=None, **options):
+    """The engine a binary's `--engine` and `--ray_address` ask for.
+
+    Args:
+        name: "local" (this process, no extra packages) or "ray" (Ray Tune
+            trials, see `keras_initstudy.ray_engine`).
+        address: for "ray", the cluster to join (None: a local instance).
+        **options: for "ray", more `ray_engine.RayEngine` arguments
+            (`cpus_per_trial`, `max_failures`, ...).
+
+    Returns:
+        An engine for `Study`.
+
+    Raises:
+        ValueError: an unknown name, or Ray options for the local engine.
+        EngineUnavailableError: "ray" without Ray Tune installed.
+    """
+    if name == "local":
+        if address is not None or options:
+            raise ValueError(
+                "Ray options (--ray_address) need --engine=ray. Received: "
+                f"address={address!r}, options={options}"
+            )
+        return LocalEngine()
+    if name == "ray":
+        # Imported here so that the local engine never needs Ray.
+        from keras_initstudy import ray_engine
+
+        return ray_engine.RayEngine(address=address, **options)
+    raise ValueError(
+        f"Unknown engine; valid: {', '.join(ENGINES)}. Received: {name!r}"
+    )
 
 
 class Cache:
