@@ -5,8 +5,9 @@ Each task (one configuration x one seed) becomes one trial of a
 `tune.Tuner` over a grid of task keys, with `cpus_per_trial` CPUs (and
 `gpus_per_trial` GPUs) reserved for it. The trial runs `study.execute` on
 whichever node Ray places it, exactly as the local engine does, then reports
-the run's training loss through Tune (one result per iteration, replayed
-after the run so the training itself is the same code path as locally) and,
+the run's training loss through Tune (`iteration`, `train_loss`, every
+`report_every` iterations and at the last; replayed after the run, so that
+the training is the very code path of a local run, untouched by Tune) and,
 with the last result, the record as JSON.
 
 Records come back to the driver: a Tune callback in the driver process calls
