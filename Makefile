@@ -63,6 +63,7 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.reproduction_bench
 	$(PY) -m benchmarks.initializers_bench
+	$(PY) -m benchmarks.sweep_engines_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check keras_initstudy experiments tests benchmarks

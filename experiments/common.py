@@ -9,18 +9,22 @@ import functools
 import os
 import signal
 import sys
+import time
 
 from absl import logging
 
 from keras_initstudy import data
 from keras_initstudy import records
+from keras_initstudy import study
 
 # What a user can get wrong that only shows at run time: flag values the
 # library rejects (ValueError), missing or malformed data (DatasetError),
-# an output folder or model file that cannot be written or read (OSError).
+# an output folder or model file that cannot be written or read (OSError),
+# an engine that is not installed or whose runs failed (EngineError).
 RUNTIME_ERRORS = (
     data.DatasetError,
     records.OutputDirError,
+    study.EngineError,
     OSError,
     ValueError,
 )
@@ -58,6 +62,45 @@ def exit_with(message, exitcode=RUNTIME_EXIT_CODE):
 def _first_line(error):
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
+
+
+class StudyProgress:
+    """Reports `study.Study.records` progress: a Progbar over the runs on a
+    terminal, one log line per run (elapsed, time left) on a pipe."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.start = time.monotonic()
+        self.bar = None
+
+    def __call__(self, progress):
+        todo = progress.total - progress.cached
+        if progress.task is None:
+            logging.info(
+                "%d runs: %d cached, %d to run",
+                progress.total,
+                progress.cached,
+                todo,
+            )
+            if todo and self.stream.isatty():
+                import keras
+
+                self.bar = keras.utils.Progbar(todo, unit_name="run")
+            return
+        done = progress.done - progress.cached
+        if self.bar is not None:
+            self.bar.update(done)
+            return
+        elapsed = time.monotonic() - self.start
+        logging.info(
+            "run %d/%d done (%s %s); elapsed %.0f s, about %.0f s left",
+            done,
+            todo,
+            progress.task.kind,
+            study.describe(progress.task),
+            elapsed,
+            elapsed / done * (todo - done),
+        )
 
 
 def one_line_errors(main):

@@ -26,6 +26,7 @@ from absl import flags
 from keras_initstudy import data
 from keras_initstudy import initializers
 from keras_initstudy import models
+from keras_initstudy import study
 from keras_initstudy import training
 
 
@@ -233,4 +234,74 @@ def validate_positive_ints(flag_name):
             and all(v.strip().isdigit() and int(v) > 0 for v in values)
         ),
         "must be a comma-separated list of one or more positive integers",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyFlags:
+    """Holders of `--seeds`, `--cache_dir`, `--rerun`, `--engine` and
+    `--ray_address`: the flags of binaries that ask the study runner
+    (`keras_initstudy.study`) for many runs."""
+
+    seeds: flags.FlagHolder
+    cache_dir: flags.FlagHolder
+    rerun: flags.FlagHolder
+    engine: flags.FlagHolder
+    ray_address: flags.FlagHolder
+
+
+def define_study_flags(cache_dir, seeds=1, seeds_help=None):
+    """Defines the study runner's flags with the binary's defaults.
+
+    Args:
+        cache_dir: default record cache (None: the binary derives one).
+        seeds: default number of seeds (None: the binary's own choice).
+        seeds_help: help text of `--seeds` (default: seeds `--seed`,
+            `--seed`+1, ...).
+
+    Returns:
+        A `StudyFlags`.
+    """
+    return StudyFlags(
+        seeds=flags.DEFINE_integer(
+            "seeds",
+            seeds,
+            seeds_help
+            or "Runs per configuration, seeded --seed, --seed+1, ...",
+            lower_bound=1,
+        ),
+        cache_dir=flags.DEFINE_string(
+            "cache_dir",
+            cache_dir,
+            "The record cache, one folder per run keyed by its full config: "
+            "runs found there are not run again.",
+        ),
+        rerun=flags.DEFINE_bool(
+            "rerun", False, "Recompute every run, replacing its cached record."
+        ),
+        engine=flags.DEFINE_enum(
+            "engine",
+            "local",
+            list(study.ENGINES),
+            "local: one run after another in this process; ray: each run a "
+            "Ray Tune trial (pip install 'keras_initstudy[distributed]').",
+        ),
+        ray_address=flags.DEFINE_string(
+            "ray_address",
+            None,
+            "With --engine=ray: the cluster to join, e.g. HEAD:6379 "
+            "(default: start a local Ray instance).",
+        ),
+    )
+
+
+def make_engine(holders, logdir=None):
+    """The engine `--engine` and `--ray_address` ask for (call in `main`).
+
+    Args:
+        holders: a `StudyFlags`.
+        logdir: where the runs write TensorBoard summaries (`--logdir`).
+    """
+    return study.make_engine(
+        holders.engine.value, address=holders.ray_address.value, logdir=logdir
     )

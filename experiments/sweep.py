@@ -11,9 +11,16 @@ An initializer that needs an argument gets the one in
 that cannot build this MLP at all (e.g. a convolution-only initializer)
 is recorded with status "error" and its message, never left out.
 
+Every (init, activation, seed) is one run of the study runner: records are
+cached in `--cache_dir` by their full config, so a second sweep (or the
+report) reruns nothing, and an interrupted sweep resumes with the runs that
+have no record. `--engine=ray` runs them as Ray Tune trials, on a local
+instance or on the cluster at `--ray_address` (see BUILD.md).
+
 Usage:
   python -m experiments.sweep
   python -m experiments.sweep --init=zeros,he_normal --activation=relu
+  python -m experiments.sweep --seeds=5 --engine=ray
   python -m experiments.sweep --logdir=runs/tb && tensorboard --logdir=runs/tb
 """
 
@@ -46,10 +53,12 @@ _TRAINING = flags_core.define_training_flags(iterations=100)
 _OPTIMIZER = flags_core.define_optimizer_flag()
 _DATA = flags_core.define_data_flags()
 _RUN = flags_core.define_run_flags(output_dir="runs/sweep")
+_STUDY = flags_core.define_study_flags(cache_dir="runs/cache")
 flags.adopt_module_key_flags(flags_core)
 
 
 def config_from_flags():
+    first = _RUN.seed.value
     return sweep_lib.SweepConfig(
         inits=tuple(_INIT.value),
         activations=tuple(_ACTIVATION.value),
@@ -58,7 +67,7 @@ def config_from_flags():
         batch_size=_TRAINING.batch_size.value,
         optimizer=_OPTIMIZER.value,
         learning_rate=_TRAINING.learning_rate.value,
-        seed=_RUN.seed.value,
+        seeds=tuple(range(first, first + _STUDY.seeds.value)),
         dataset=_DATA.dataset.value,
         data_dir=_DATA.data_dir.value,
     )
@@ -72,7 +81,13 @@ def main(argv):
     logdir = None
     if _RUN.logdir.value:
         logdir = records.prepare_output_dir(_RUN.logdir.value)
-    metrics = sweep_lib.run(config, logdir=logdir)
+    metrics = sweep_lib.run(
+        config,
+        cache_dir=_STUDY.cache_dir.value,
+        engine=flags_core.make_engine(_STUDY, logdir),
+        rerun=_STUDY.rerun.value,
+        progress=common.StudyProgress(),
+    )
     logging.info("\n%s", sweep_lib.table(metrics))
     logging.info("wrote %s", records.write_metrics(output_dir, metrics))
     if _RUN.figure.value:

@@ -45,13 +45,26 @@ class Kind:
 
     Attributes:
         config_class: the frozen dataclass of the kind's config.
-        run: `run(config, dataset)` -> record (a JSON-ready dict).
+        run: `run(config, dataset)` -> record (a JSON-ready dict); with
+            `summaries`, also a `logdir=` keyword (a folder or None).
         uses_data: whether `run` needs a loaded `data.Dataset`.
+        summaries: whether `run` can write TensorBoard summaries.
     """
 
     config_class: type
     run: object
     uses_data: bool = True
+    summaries: bool = False
+
+
+def _run_classifier(config, dataset, logdir=None):
+    return runs.run_classifier(
+        config,
+        dataset=dataset,
+        logdir=None
+        if logdir is None
+        else os.path.join(logdir, runs.run_name(config)),
+    )
 
 
 def _run_toy(config, dataset):
@@ -60,10 +73,7 @@ def _run_toy(config, dataset):
 
 
 KINDS = {
-    "classifier": Kind(
-        runs.ClassifierConfig,
-        lambda config, dataset: runs.run_classifier(config, dataset=dataset),
-    ),
+    "classifier": Kind(runs.ClassifierConfig, _run_classifier, summaries=True),
     "toy": Kind(toy.ToyConfig, _run_toy, uses_data=False),
     "regression": Kind(regression.RegressionConfig, regression.run),
     "depth": Kind(depth.DepthConfig, depth.run),
@@ -144,22 +154,100 @@ def dataset_for(config):
     )
 
 
-def execute(task):
-    """Computes one task's record in this process (what every engine runs)."""
+def execute(task, logdir=None):
+    """Computes one task's record in this process (what every engine runs).
+
+    Args:
+        task: a `Task`.
+        logdir: a folder for TensorBoard summaries (kinds that write them
+            put each run in a subfolder named after it); None writes none.
+            Where summaries go never changes the record.
+    """
     kind = KINDS[task.kind]
     dataset = dataset_for(task.config) if kind.uses_data else None
-    return records.jsonable(kind.run(task.config, dataset))
+    if kind.summaries and logdir is not None:
+        record = kind.run(task.config, dataset, logdir=logdir)
+    else:
+        record = kind.run(task.config, dataset)
+    return records.jsonable(record)
+
+
+def describe(task):
+    """The task in a few words: its config fields that differ from the
+    defaults (e.g. `init=zeros activation=tanh seed=3`)."""
+    default = type(task.config)()
+    return " ".join(
+        f"{field.name}={getattr(task.config, field.name)}"
+        for field in dataclasses.fields(task.config)
+        if getattr(task.config, field.name) != getattr(default, field.name)
+        or field.name == "seed"
+    )
+
+
+class EngineError(RuntimeError):
+    """An engine could not compute some records (the rest are cached)."""
+
+
+class EngineUnavailableError(EngineError):
+    """The engine asked for needs a package that is not installed."""
 
 
 class LocalEngine:
-    """Runs tasks one after another in this process (the default engine)."""
+    """Runs tasks one after another in this process (the default engine).
+
+    Args:
+        logdir: a folder for the runs' TensorBoard summaries (see
+            `execute`), or None. Only runs that execute write summaries;
+            cached ones wrote theirs when they ran.
+    """
 
     name = "local"
+
+    def __init__(self, logdir=None):
+        self.logdir = logdir
 
     def run(self, tasks, on_record):
         """Calls `on_record(task, record)` for each task, in order."""
         for task in tasks:
-            on_record(task, execute(task))
+            on_record(task, execute(task, self.logdir))
+
+
+ENGINES = ("local", "ray")
+
+
+def make_engine(name="local", address=None, logdir=None, **options):
+    """The engine a binary's `--engine` and `--ray_address` ask for.
+
+    Args:
+        name: "local" (this process, no extra packages) or "ray" (Ray Tune
+            trials, see `keras_initstudy.ray_engine`).
+        address: for "ray", the cluster to join (None: a local instance).
+        logdir: a folder for the runs' TensorBoard summaries, or None.
+        **options: for "ray", more `ray_engine.RayEngine` arguments
+            (`cpus_per_trial`, `max_failures`, ...).
+
+    Returns:
+        An engine for `Study`.
+
+    Raises:
+        ValueError: an unknown name, or Ray options for the local engine.
+        EngineUnavailableError: "ray" without Ray Tune installed.
+    """
+    if name == "local":
+        if address is not None or options:
+            raise ValueError(
+                "Ray options (--ray_address) need --engine=ray. Received: "
+                f"address={address!r}, options={options}"
+            )
+        return LocalEngine(logdir)
+    if name == "ray":
+        # Imported here so that the local engine never needs Ray.
+        from keras_initstudy import ray_engine
+
+        return ray_engine.RayEngine(address=address, logdir=logdir, **options)
+    raise ValueError(
+        f"Unknown engine; valid: {', '.join(ENGINES)}. Received: {name!r}"
+    )
 
 
 class Cache:

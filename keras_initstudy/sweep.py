@@ -1,23 +1,28 @@
 """Every registered initializer x activation on MNIST, with one budget.
 
-`run(SweepConfig(...))` trains one `runs.run_classifier` per (init,
-activation) on one loaded dataset and returns the table's rows;
-`experiments/sweep.py` is the binary. The initializer names are read from
-the registry when `run` starts, so initializers added later join the sweep;
-one that needs an argument gets it from `INIT_VALUES`, and one that cannot
-build the MLP is a row with status "error", never left out.
+`run(SweepConfig(...))` asks the study runner (`keras_initstudy.study`) for
+one classifier run per (init, activation, seed) and returns the table's
+rows; `experiments/sweep.py` is the binary. Runs already in the cache are
+read back, the missing ones run on the engine given (in this process by
+default, on Ray Tune with `study.make_engine("ray")`). The initializer names
+are read from the registry when `run` starts, so initializers added later
+join the sweep; one that needs an argument gets it from `INIT_VALUES`, and
+one that cannot build the MLP is a row with status "error", never left out
+(and never handed to an engine, which would only fail it again).
 """
 
 import dataclasses
 import os
+import statistics
+import tempfile
 
 import numpy as np
 
-from keras_initstudy import data
 from keras_initstudy import initializers
 from keras_initstudy import models
 from keras_initstudy import plots
 from keras_initstudy import runs
+from keras_initstudy import study
 
 # Fill value of the "constant" initializer (it has no meaningful default: 0
 # would repeat "zeros"). Small, so the logits stay moderate; any constant
@@ -34,28 +39,33 @@ class SweepConfig:
         inits: initializer names; empty means every registered one, read
             when `run` starts.
         activations: hidden activations.
-        hidden_units, iterations, batch_size, optimizer, learning_rate,
-            seed: the budget, the same for every run (see
-            `runs.ClassifierConfig`).
+        seeds: one run of every (init, activation) per seed; each seeds the
+            initializers and the minibatch order.
+        hidden_units, iterations, batch_size, optimizer, learning_rate: the
+            budget, the same for every run (see `runs.ClassifierConfig`).
         dataset: the dataset's name (`data.NAMES`).
         data_dir: folder with its IDX files (None: search).
     """
 
     inits: tuple = ()
     activations: tuple = models.ACTIVATIONS
+    seeds: tuple = (0,)
     hidden_units: tuple = (128,)
     iterations: int = 100
     batch_size: int = 100
     optimizer: str = "sgd"
     learning_rate: float | None = None
-    seed: int = 0
     dataset: str = "mnist"
     data_dir: str | None = None
+
+    def __post_init__(self):
+        if not self.seeds:
+            raise ValueError("A sweep needs at least one seed. Received: ()")
 
     def init_names(self):
         return tuple(self.inits) or initializers.names()
 
-    def classifier_config(self, init, activation):
+    def classifier_config(self, init, activation, seed):
         return runs.ClassifierConfig(
             init=init,
             activation=activation,
@@ -64,8 +74,9 @@ class SweepConfig:
             batch_size=self.batch_size,
             optimizer=self.optimizer,
             learning_rate=self.learning_rate,
-            seed=self.seed,
+            seed=seed,
             dataset=self.dataset,
+            data_dir=self.data_dir,
             init_value=INIT_VALUES.get(init),
             # The table needs distinct units after training only; checking
             # symmetry after every iteration would cost more than the
@@ -74,10 +85,11 @@ class SweepConfig:
         )
 
 
-def _row(init, activation, record):
+def _row(init, activation, seed, record):
     return {
         "init": init,
         "activation": activation,
+        "seed": seed,
         "init_value": INIT_VALUES.get(init),
         "status": record["status"],
         "test_accuracy": record["test_accuracy"],
@@ -93,59 +105,97 @@ def _row(init, activation, record):
     }
 
 
-def run_one(config, init, activation, dataset, logdir=None):
-    """One row of the sweep; an initializer that fails is an "error" row.
+def build_error(config, init):
+    """Why `init` cannot build the sweep's MLP (one line), or None.
 
-    With a `logdir`, the run's TensorBoard summaries go into
-    `<logdir>/<runs.run_name>`.
+    Checked once per initializer before any run: an initializer sees only
+    the kernels' shapes, never the activation or the seed.
     """
     try:
-        classifier_config = config.classifier_config(init, activation)
-        record = runs.run_classifier(
-            classifier_config,
-            dataset=dataset,
-            logdir=None
-            if logdir is None
-            else os.path.join(logdir, runs.run_name(classifier_config)),
+        runs.build_model(
+            config.classifier_config(
+                init, config.activations[0], config.seeds[0]
+            )
         )
     except (ValueError, TypeError) as e:
-        return {
-            "init": init,
-            "activation": activation,
-            "init_value": INIT_VALUES.get(init),
-            "status": STATUS_ERROR,
-            "error": f"{type(e).__name__}: {e}".splitlines()[0],
-        }
-    return _row(init, activation, record)
+        return f"{type(e).__name__}: {e}".splitlines()[0]
+    return None
 
 
-def run(config, dataset=None, logdir=None):
-    """Trains every (init, activation) of `config` on one loaded dataset.
+def _tasks(config, inits):
+    return [
+        study.Task("classifier", config.classifier_config(init, act, seed))
+        for init in inits
+        for act in config.activations
+        for seed in config.seeds
+    ]
+
+
+def tasks(config):
+    """The sweep's study tasks: one per buildable (init, activation, seed)."""
+    return _tasks(
+        config,
+        [i for i in config.init_names() if build_error(config, i) is None],
+    )
+
+
+def run(config, cache_dir=None, engine=None, rerun=False, progress=None):
+    """Every (init, activation, seed) of `config`, from the study runner.
 
     Args:
         config: a `SweepConfig`.
-        dataset: the loaded `data.Dataset` (`config.dataset` loaded when
-            None).
-        logdir: a folder for every run's TensorBoard summaries, one
-            subfolder per run (see `runs.run_name`), or None.
+        cache_dir: the study's record cache (runs found there are not run
+            again); None uses a temporary one, dropped afterwards.
+        engine: the engine that runs missing records (`study.LocalEngine()`
+            when None; see `study.make_engine`).
+        rerun: recompute every run, replacing its cached record.
+        progress: passed to `study.Study.records`.
 
     Returns:
         The metrics dict: `config` (with `inits` resolved to the names
-        swept), `prior_accuracy` and `runs`, one row per init and
-        activation (inits outer): `init`, `activation`, `init_value`,
-        `status` ("ok", "diverged" or "error" with an `error` message),
-        and unless "error": `test_accuracy`, `test_loss`, `final_loss`
-        (last minibatch), `distinct_units` per hidden layer after training,
-        `matches_prior` and the loss curves.
+        swept), `prior_accuracy` and `runs`, one row per init, activation
+        and seed (in that nesting): `init`, `activation`, `seed`,
+        `init_value`, `status` ("ok", "diverged" or "error" with an `error`
+        message), and unless "error": `test_accuracy`, `test_loss`,
+        `final_loss` (last minibatch), `distinct_units` per hidden layer
+        after training, `matches_prior` and the loss curves.
     """
-    if dataset is None:
-        dataset = data.load(config.dataset, config.data_dir)
     resolved = dataclasses.replace(config, inits=config.init_names())
-    rows = [
-        run_one(resolved, init, activation, dataset, logdir)
-        for init in resolved.inits
-        for activation in resolved.activations
-    ]
+    errors = {init: build_error(resolved, init) for init in resolved.inits}
+    runnable = _tasks(
+        resolved, [init for init in resolved.inits if errors[init] is None]
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        found = study.Study(cache_dir or scratch, engine).records(
+            runnable, rerun=rerun, progress=progress
+        )
+    by_config = {
+        task.config: record
+        for task, record in zip(runnable, found, strict=True)
+    }
+    rows = []
+    for init in resolved.inits:
+        for activation in resolved.activations:
+            for seed in resolved.seeds:
+                if errors[init] is not None:
+                    rows.append(
+                        {
+                            "init": init,
+                            "activation": activation,
+                            "seed": seed,
+                            "init_value": INIT_VALUES.get(init),
+                            "status": STATUS_ERROR,
+                            "error": errors[init],
+                        }
+                    )
+                    continue
+                key = resolved.classifier_config(init, activation, seed)
+                rows.append(_row(init, activation, seed, by_config[key]))
+    dataset = study.dataset_for(
+        resolved.classifier_config(
+            resolved.inits[0], resolved.activations[0], resolved.seeds[0]
+        )
+    )
     prior_class = np.argmax(np.bincount(dataset.y_train))
     return {
         "config": dataclasses.asdict(resolved),
@@ -154,32 +204,57 @@ def run(config, dataset=None, logdir=None):
     }
 
 
+def _mean_sd(values, digits=4):
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return (
+        f"{statistics.mean(values):.{digits}f} ± "
+        f"{statistics.stdev(values):.{digits}f}"
+    )
+
+
 def table(metrics):
-    """The sweep as a Markdown table (one line per init and activation)."""
+    """The sweep as a Markdown table, one line per init and activation.
+
+    Over several seeds a cell is mean ± sd (sample sd) of the seeds, and
+    the distinct units column lists each seed's count.
+    """
+    groups = {}
+    for r in metrics["runs"]:
+        groups.setdefault((r["init"], r["activation"]), []).append(r)
+    n = max(len(rows) for rows in groups.values())
+    seeds = "" if n == 1 else f" (mean ± sd, {n} seeds)"
     lines = [
-        "| init | activation | test accuracy | final loss | distinct units |",
+        f"| init | activation | test accuracy{seeds} | final loss{seeds} "
+        "| distinct units |",
         "|---|---|---:|---:|---|",
     ]
-    for r in metrics["runs"]:
-        if r["status"] == STATUS_ERROR:
+    for (init, activation), rows in groups.items():
+        if rows[0]["status"] == STATUS_ERROR:
             lines.append(
-                f"| {r['init']} | {r['activation']} | error | | {r['error']} |"
+                f"| {init} | {activation} | error | | {rows[0]['error']} |"
             )
             continue
-        loss = "nan" if r["final_loss"] is None else f"{r['final_loss']:.4f}"
-        units = ",".join(str(u) for u in r["distinct_units"])
-        status = "" if r["status"] == "ok" else f" ({r['status']})"
+        losses = [r["final_loss"] for r in rows]
+        loss = "nan" if None in losses else _mean_sd(losses)
+        units = " ".join(
+            ",".join(str(u) for u in r["distinct_units"]) for r in rows
+        )
+        bad = sorted({r["status"] for r in rows} - {"ok"})
+        status = f" ({', '.join(bad)})" if bad else ""
+        accuracy = _mean_sd([r["test_accuracy"] for r in rows])
         lines.append(
-            f"| {r['init']} | {r['activation']} | "
-            f"{r['test_accuracy']:.4f}{status} | {loss} | {units} |"
+            f"| {init} | {activation} | {accuracy}{status} | {loss} | {units} |"
         )
     return "\n".join(lines)
 
 
 def write_figures(metrics, output_dir):
-    """One PNG of loss curves, a panel per activation."""
+    """One PNG of loss curves, a panel per activation (the first seed's)."""
+    first = metrics["config"]["seeds"][0]
     return [
         plots.sweep_loss_curves(
-            metrics["runs"], os.path.join(output_dir, "loss_curves.png")
+            [r for r in metrics["runs"] if r["seed"] == first],
+            os.path.join(output_dir, "loss_curves.png"),
         )
     ]

@@ -1,5 +1,6 @@
 """The initializer sweep on MNIST: constants stay at the prior, He trains."""
 
+import dataclasses
 import json
 import os
 from unittest import mock
@@ -8,6 +9,7 @@ import keras
 import tensorflow as tf
 
 from keras_initstudy import initializers
+from keras_initstudy import study
 from keras_initstudy import sweep
 from tests import testutil
 
@@ -27,13 +29,16 @@ def _run_binary(*args):
 
 
 class SweepTest(tf.test.TestCase):
+    def setUp(self):
+        super().setUp()
+        testutil.mnist()  # Resolves the data folder for the study's runs.
+
     def test_zeros_at_the_prior_he_trains(self):
         metrics = sweep.run(
             sweep.SweepConfig(
                 inits=("zeros", "constant", "he_normal"),
                 activations=("relu",),
-            ),
-            dataset=testutil.mnist(),
+            )
         )
         rows = {r["init"]: r for r in metrics["runs"]}
         self.assertEqual(
@@ -61,17 +66,21 @@ class SweepTest(tf.test.TestCase):
         with mock.patch.dict(
             initializers.REGISTRY, {"needs_scale": _NeedsScale}
         ):
-            metrics = sweep.run(
-                sweep.SweepConfig(
-                    inits=("needs_scale",),
-                    activations=("relu", "tanh"),
-                    iterations=2,
-                ),
-                dataset=testutil.mnist(),
+            config = sweep.SweepConfig(
+                inits=("needs_scale",),
+                activations=("relu", "tanh"),
+                seeds=(0, 1),
+                iterations=2,
+            )
+            metrics = sweep.run(config)
+            # It never reaches an engine, which would only fail it again.
+            self.assertEqual(sweep.tasks(config), [])
+            self.assertLen(
+                sweep.tasks(dataclasses.replace(config, inits=("zeros",))), 4
             )
         self.assertEqual(
-            [(r["init"], r["status"]) for r in metrics["runs"]],
-            [("needs_scale", "error"), ("needs_scale", "error")],
+            [(r["init"], r["seed"], r["status"]) for r in metrics["runs"]],
+            [("needs_scale", 0, "error"), ("needs_scale", 1, "error")] * 2,
         )
         self.assertIn("scale", metrics["runs"][0]["error"])
         self.assertIn("| needs_scale | tanh | error |", sweep.table(metrics))
@@ -79,16 +88,20 @@ class SweepTest(tf.test.TestCase):
         (path,) = sweep.write_figures(metrics, out)
         testutil.assert_png(self, path)
 
-    def test_binary(self):
+    def test_binary_over_seeds_and_its_cache(self):
         out = self.create_tempdir().full_path
+        cache = self.create_tempdir().full_path
         logdir = self.create_tempdir().full_path
-        result = _run_binary(
+        args = (
             "--init=zeros,xavier_normal",
             "--activation=tanh,sigmoid",
             "--iterations=3",
+            "--seeds=2",
             f"--output_dir={out}",
+            f"--cache_dir={cache}",
             f"--logdir={logdir}",
         )
+        result = _run_binary(*args)
         self.assertEqual(result.returncode, 0, msg=result.stderr[-2000:])
         self.assertCountEqual(
             os.listdir(out), ["metrics.json", "loss_curves.png"]
@@ -97,24 +110,32 @@ class SweepTest(tf.test.TestCase):
         with open(os.path.join(out, "metrics.json")) as f:
             metrics = json.load(f)
         self.assertEqual(
-            [(r["init"], r["activation"]) for r in metrics["runs"]],
+            [(r["init"], r["activation"], r["seed"]) for r in metrics["runs"]],
             [
-                ("zeros", "tanh"),
-                ("zeros", "sigmoid"),
-                ("xavier_normal", "tanh"),
-                ("xavier_normal", "sigmoid"),
+                (init, activation, seed)
+                for init in ("zeros", "xavier_normal")
+                for activation in ("tanh", "sigmoid")
+                for seed in (0, 1)
             ],
         )
-        # One TensorBoard folder per run (runs.run_name).
+        # One TensorBoard folder per run made (runs.run_name).
         self.assertCountEqual(
             os.listdir(logdir),
             [
-                "zeros_tanh_seed0",
-                "zeros_sigmoid_seed0",
-                "xavier_normal_tanh_seed0",
-                "xavier_normal_sigmoid_seed0",
+                f"{init}_{activation}_seed{seed}"
+                for init in ("zeros", "xavier_normal")
+                for activation in ("tanh", "sigmoid")
+                for seed in (0, 1)
             ],
         )
+        self.assertLen(study.Cache(cache).tasks(), 8)
+        self.assertIn("run 8/8", result.stderr)
+
+        again = _run_binary(*args)
+        self.assertEqual(again.returncode, 0, msg=again.stderr[-2000:])
+        self.assertNotIn("run 1/8", again.stderr)  # Nothing ran again.
+        with open(os.path.join(out, "metrics.json")) as f:
+            self.assertEqual(json.load(f), metrics)
         bad = _run_binary("--init=nope")
         self.assertNotEqual(bad.returncode, 0)
         self.assertNotIn("Traceback", bad.stderr)
