@@ -132,6 +132,13 @@ _CASES = (
         "train-images-idx3-ubyte.gz",
     ),
     (
+        "mnist_flipped_gzip_payload",
+        "mnist",
+        ["--data_dir={flipped}", "--output_dir={out}"],
+        RUNTIME_ERROR,
+        "train-images-idx3-ubyte.gz: cannot read",
+    ),
+    (
         "deep_relu_bad_magic",
         "deep_relu",
         ["--data_dir={bad_magic}", "--output_dir={out}"],
@@ -144,6 +151,21 @@ _CASES = (
         ["--data_dir={bad_labels}", "--output_dir={out}"],
         RUNTIME_ERROR,
         "out of range",
+    ),
+    # Study runner options that do not go together.
+    (
+        "sweep_ray_address_without_ray",
+        "sweep",
+        ["--ray_address=127.0.0.1:6379", "--output_dir={out}"],
+        RUNTIME_ERROR,
+        "need --engine=ray",
+    ),
+    (
+        "report_unknown_section",
+        "report",
+        ["--sections=bogus", "--output_dir={out}"],
+        FLAG_ERROR,
+        "c3_mnist",
     ),
     # A batch larger than the data.
     (
@@ -194,6 +216,7 @@ def _fixtures(root):
             "empty",
             "tiny",
             "truncated",
+            "flipped",
             "bad_magic",
             "bad_labels",
         )
@@ -205,6 +228,13 @@ def _fixtures(root):
     path = testutil.write_idx_folder(paths["truncated"])[("train", "images")][0]
     with open(path, "r+b") as f:
         f.truncate(100)
+    # Bytes flipped inside the compressed stream: zlib's own error.
+    path = testutil.write_idx_folder(paths["flipped"])[("train", "images")][0]
+    with open(path, "r+b") as f:
+        f.seek(200)
+        chunk = f.read(16)
+        f.seek(200)
+        f.write(bytes(b ^ 0xFF for b in chunk))
     # Raw (uncompressed) files, the images' magic number off by one.
     path = testutil.write_idx_folder(paths["bad_magic"], compress=False)[
         ("train", "images")
@@ -272,6 +302,7 @@ class BadInputTest(tf.test.TestCase, parameterized.TestCase):
                 "toy",
                 "compare",
                 "doctor",
+                "report",
             ],
         )
 

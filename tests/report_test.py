@@ -290,7 +290,7 @@ class BinaryTest(tf.test.TestCase):
         first = testutil.run_module("experiments.report", *args)
         self.assertEqual(first.returncode, 0, msg=first.stderr[-2000:])
         self.assertIn("1 runs: 0 cached, 1 to run", first.stderr)
-        self.assertIn("run 1 of 1", first.stderr)  # A pipe: one line a run.
+        self.assertIn("run 1/1 done", first.stderr)  # A pipe: one line a run.
         for name in (report.RESULTS_FILE, "report.md", "report.html"):
             self.assertTrue(os.path.isfile(os.path.join(out, name)), name)
         again = testutil.run_module("experiments.report", *args)
