@@ -1090,7 +1090,10 @@ def _functional_graph(model):
 
 
 def _signals(model, x, y):
-    """Returns `(stats, findings, reason_skipped)` of one batch."""
+    """Returns `(stats, findings, reason_skipped)` of one batch.
+
+    `y` None draws random labels for the model's output.
+    """
     try:
         outputs = _tensors(model.outputs)
     except (AttributeError, ValueError):
@@ -1101,7 +1104,11 @@ def _signals(model, x, y):
     layers = _watched_layers(model, graph)
     if not layers:
         return None, [], "the model has no hidden layer to watch"
-    loss_fn, loss_name, _ = _loss(model, graph)
+    loss_fn, loss_name, classes = _loss(model, graph)
+    if y is None:
+        y = np.random.default_rng(0).integers(
+            0, max(classes, 2), size=len(keras.tree.flatten(x)[0])
+        )
     # In training mode, as the first step will see it (BatchNormalization
     # normalizes with the batch's statistics); the moving statistics and
     # random states this updates are put back afterwards.
@@ -1187,7 +1194,8 @@ def examine(model, x=None, y=None, batch=None):
             subclassed; nested models and wrappers are walked).
         x: optional batch of inputs: adds the signals of one forward and
             one backward pass (functional models with one output).
-        y: the batch's integer labels; None draws random classes.
+        y: the batch's integer labels; None draws random classes (the
+            gradients' scale, not their direction, is what is measured).
         batch: a description of where `x` came from, for the report.
 
     Returns:
@@ -1196,11 +1204,6 @@ def examine(model, x=None, y=None, batch=None):
     examined, skipped, findings = _Examiner(model).run()
     stats = reason = None
     if x is not None:
-        if y is None:
-            _, _, classes = _loss(model, _functional_graph(model))
-            y = np.random.default_rng(0).integers(
-                0, max(classes, 2), size=len(keras.tree.flatten(x)[0])
-            )
         stats, signal_findings, reason = _signals(model, x, y)
         findings.extend(signal_findings)
     order = {w.path: i for i, w in enumerate(examined)}

@@ -704,7 +704,7 @@ class DoctorBinaryTest(tf.test.TestCase):
         paths = [f["path"] for f in report["findings"]]
         self.assertIn("lstm/lstm_cell/recurrent_kernel", paths)
         self.assertIn("token ids below 100", report["batch"])
-        self.assertEqual(report["signals"]["layers"], ["lstm"])
+        self.assertEqual(report["signals"]["layers"], ["lstm", "gru"])
 
     def test_clean_model_exits_zero(self):
         tmp = self.create_tempdir().full_path
