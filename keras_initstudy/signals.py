@@ -134,6 +134,12 @@ def activation_name(layer):
     for cls, name in _ACTIVATION_LAYERS:
         if isinstance(layer, cls):
             return name
+    function = getattr(layer, "activation", None)
+    if function is None:
+        return "linear"
+    name = getattr(function, "__name__", "")
+    if getattr(keras.activations, name, None) is function:
+        return name  # Keras's own: no need to serialize the whole config.
     activation = layer.get_config().get("activation", "linear")
     if isinstance(activation, dict):  # A serialized function or object.
         activation = activation.get("config", {}).get("name", "custom")
