@@ -1,7 +1,8 @@
 """Times `python -m experiments.doctor` on ResNet50, whole processes.
 
-Saves keras.applications.ResNet50 (weights=None, 224x224x3 inputs) to a
-temporary .keras file, then runs, alternately `--repeats` times (so every
+Saves keras.applications.ResNet50 (weights=None; 224x224x3 inputs, or
+`--input_size` squared: 32 is the smallest ResNet50 takes, the closest to
+MNIST's 28x28) to a temporary .keras file, then runs, alternately `--repeats` times (so every
 command sees the same machine load):
 
   import:   python -c "import keras_initstudy.doctor"  (TensorFlow's import,
@@ -15,6 +16,7 @@ and prints a Markdown table of the median wall times, and what the doctor
 adds on top of the import.
 
 Usage: python -m benchmarks.doctor_bench [--repeats=3] [--batch_size=8]
+    [--input_size=224]
 """
 
 import os
@@ -31,16 +33,19 @@ _REPEATS = flags.DEFINE_integer("repeats", 3, "Runs of each command.", 1)
 _BATCH_SIZE = flags.DEFINE_integer(
     "batch_size", 8, "Images in the doctor's synthetic batch.", 1
 )
+_INPUT_SIZE = flags.DEFINE_integer(
+    "input_size", 224, "ResNet50's input is input_size x input_size x 3.", 32
+)
 
 
-def _save_resnet50(path):
+def _save_resnet50(path, size):
     subprocess.run(
         [
             sys.executable,
             "-c",
             "import keras; keras.utils.set_random_seed(0); "
-            "keras.applications.ResNet50(weights=None).save("
-            f"{path!r})",
+            "keras.applications.ResNet50(weights=None, input_shape="
+            f"({size}, {size}, 3)).save({path!r})",
         ],
         check=True,
         capture_output=True,
@@ -66,7 +71,7 @@ def main(argv):
     del argv
     tmp = tempfile.mkdtemp(prefix="doctor-bench-")
     model = os.path.join(tmp, "resnet50.keras")
-    _save_resnet50(model)
+    _save_resnet50(model, _INPUT_SIZE.value)
     doctor = [
         sys.executable,
         "-m",
@@ -100,7 +105,8 @@ def main(argv):
     medians = {name: statistics.median(t) for name, t in times.items()}
     floor = next(iter(medians.values()))
     print(
-        "ResNet50 (weights=None, 224x224x3), whole processes; load average "
+        f"ResNet50 (weights=None, {_INPUT_SIZE.value}x{_INPUT_SIZE.value}x3), "
+        "whole processes; load average "
         f"at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs."
     )
     print()

@@ -1205,6 +1205,11 @@ def examine(model, x=None, y=None, batch=None):
     Returns:
         A `Report`.
     """
+    if not model.built:
+        raise ValueError(
+            "The model has no weights yet: build it (call it on a batch, or "
+            f"give it a keras.Input) first. Received: model={model.name!r}"
+        )
     examined, skipped, findings = _Examiner(model).run()
     stats = reason = None
     if x is not None:
