@@ -2,8 +2,8 @@
 
 Saves keras.applications.ResNet50 (weights=None; 224x224x3 inputs, or
 `--input_size` squared: 32 is the smallest ResNet50 takes, the closest to
-MNIST's 28x28) to a temporary .keras file, then runs, alternately `--repeats` times (so every
-command sees the same machine load):
+MNIST's 28x28) to a temporary .keras file, then runs, alternately
+`--repeats` times (so every command sees the same machine load):
 
   import:   python -c "import keras_initstudy.doctor"  (TensorFlow's import,
             the floor of any doctor process)
