@@ -8,7 +8,10 @@ probe of k minibatches every 50 steps costs about k / 50 of the training
 compute however it is implemented). The two runs
 alternate `--repeats` times (the order flips every repeat, so both see the
 same machine load); each run builds and compiles a fresh model, and only
-`fit` is timed. Prints a Markdown table with the medians and their ratio.
+`fit` is timed, in wall time and in the process's CPU time (all threads):
+on a shared machine the CPU time is the steadier of the two, since it does
+not count the time other processes hold the cores. Prints a Markdown table
+with the medians and their ratios.
 Inputs are random: the cost of the callbacks does not depend on the data.
 
 Usage: python -m benchmarks.monitoring_bench [--repeats=5] [--steps=600]
@@ -54,9 +57,9 @@ def _fit_seconds(x, y, monitored):
         if monitored
         else []
     )
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model.fit(x, y, batch_size=_BATCH, epochs=1, verbose=0, callbacks=extra)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def main(argv):
@@ -66,26 +69,36 @@ def main(argv):
     x = rng.random((n, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, size=n)
     _fit_seconds(x[: _BATCH * 10], y[: _BATCH * 10], True)  # Warm-up.
-    times = {"plain model.fit": [], "with both callbacks": []}
+    names = ("plain model.fit", "with both callbacks")
+    wall = {name: [] for name in names}
+    cpu = {name: [] for name in names}
     for repeat in range(_REPEATS.value):
         order = [False, True] if repeat % 2 == 0 else [True, False]
         for monitored in order:
-            name = "with both callbacks" if monitored else "plain model.fit"
-            times[name].append(_fit_seconds(x, y, monitored))
-    medians = {name: statistics.median(t) for name, t in times.items()}
+            name = names[monitored]
+            seconds, cpu_seconds = _fit_seconds(x, y, monitored)
+            wall[name].append(seconds)
+            cpu[name].append(cpu_seconds)
     print(
         f"`model.fit` of the MLP 784-256-256-10, {_STEPS.value} steps of "
         f"{_BATCH}; SymmetryMonitor(every=10) + ActivationStats(every=50, "
-        f"probe of {_PROBE_SIZE.value} examples)."
+        f"probe of {_PROBE_SIZE.value} examples); load average at the end: "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs."
     )
     print()
-    print("| run | median fit time (s) | runs (s) |")
-    print("|---|---:|---|")
-    for name, t in times.items():
-        runs = ", ".join(f"{s:.2f}" for s in t)
-        print(f"| {name} | {medians[name]:.2f} | {runs} |")
-    ratio = medians["with both callbacks"] / medians["plain model.fit"]
-    print(f"\nratio monitored / plain: {ratio:.3f}")
+    print("| run | median wall (s) | median CPU (s) | wall runs (s) |")
+    print("|---|---:|---:|---|")
+    for name in names:
+        runs = ", ".join(f"{t:.2f}" for t in wall[name])
+        print(
+            f"| {name} | {statistics.median(wall[name]):.2f} | "
+            f"{statistics.median(cpu[name]):.2f} | {runs} |"
+        )
+    for label, times in (("wall", wall), ("CPU", cpu)):
+        plain, monitored = (statistics.median(times[n]) for n in names)
+        print(
+            f"\nratio monitored / plain, {label} time: {monitored / plain:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -79,8 +79,8 @@ BIAS_LIMIT = 1.0
 # A layer whose units output 0 for every example of the batch on at least
 # this share is reported: those units get no gradient from the batch.
 DEAD_SHARE = 0.5
-# Signals from a batch: how many examples the binary and the guard use when
-# they make a batch themselves.
+# Examples in a batch the doctor makes itself (`synthetic_batch`,
+# `image_batch`): enough for shares and stds per layer, cheap for big nets.
 SYNTHETIC_BATCH_SIZE = 32
 _SYNTHETIC_LENGTH = 16  # For input dimensions the model leaves open.
 
