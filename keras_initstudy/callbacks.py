@@ -167,10 +167,9 @@ class ActivationStats(_PeriodicRecorder):
             self.history[key].append(stats[key])
 
     def _reset(self):
-        # One probe per fit: building the probe model and tracing its pass
-        # cost more than the pass itself.
+        # One probe per fit: building the probe model costs more than a pass.
         self._probe = signals.Probe(
-            self.model, self._watched_layers(), bins=None, compiled=True
+            self.model, self._watched_layers(), bins=None
         )
         self.history = {"iteration": [], "verdict": [], "layers": []}
         self.history.update({key: [] for key in self.KEYS})

@@ -1118,7 +1118,7 @@ def _signals(model, x, y):
     # random states this updates are put back afterwards.
     state = [v.numpy() for v in model.non_trainable_variables]
     try:
-        probe = signals.Probe(model, layers, loss_fn, None, training=True)
+        probe = signals.Probe(model, layers, loss_fn, bins=None, training=True)
         stats = probe(x, y)
     finally:
         for variable, value in zip(

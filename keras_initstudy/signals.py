@@ -68,23 +68,12 @@ def saturated_fraction(values, activation):
         (a < `SIGMOID_SATURATION_MARGIN` or a > 1 - that margin); None for
         activations without saturating tails (relu, linear, ...).
     """
-    share = _saturated_share(values, activation)
-    return None if share is None else float(share)
-
-
-def _share(condition):
-    return keras.ops.mean(keras.ops.cast(condition, "float64"))
-
-
-def _saturated_share(values, activation):
-    """`saturated_fraction` in `keras.ops`: NumPy arrays or tensors."""
+    values = np.asarray(values)
     if activation == "tanh":
-        return _share(keras.ops.abs(values) > TANH_SATURATION)
+        return float(np.mean(np.abs(values) > TANH_SATURATION))
     if activation == "sigmoid":
         margin = SIGMOID_SATURATION_MARGIN
-        return _share(
-            keras.ops.logical_or(values < margin, values > 1.0 - margin)
-        )
+        return float(np.mean((values < margin) | (values > 1.0 - margin)))
     return None
 
 
@@ -102,17 +91,13 @@ def dead_fraction(values):
     Args:
         values: activations of shape `(batch, units)`.
     """
-    return float(_dead_share(values))
-
-
-def _dead_share(values):
-    """`dead_fraction` in `keras.ops`: NumPy arrays or tensors."""
-    units = keras.ops.reshape(values, (keras.ops.shape(values)[0], -1))
-    return _share(keras.ops.all(keras.ops.equal(units, 0), axis=0))
+    values = np.asarray(values)
+    units = values.reshape(len(values), -1)
+    return float(np.mean(np.all(units == 0, axis=0)))
 
 
 def _std(values):
-    return keras.ops.std(keras.ops.cast(values, "float64"))
+    return float(np.std(values, dtype=np.float64))
 
 
 # Layers that are an activation function without an `activation` config.
@@ -182,11 +167,10 @@ class Probe:
 
     Builds, once, a model from `model.inputs` to the watched layers'
     outputs and the model's output; each call runs a batch through it under
-    a `tf.GradientTape` and returns the statistics of `layer_signals`. The
-    statistics are reductions inside the pass, so only scalars leave it
-    (and the activations, when histograms are asked for). Callbacks that
-    measure every few iterations keep one compiled probe, so the probe model
-    is built and traced only once.
+    a `tf.GradientTape` and returns the statistics of `layer_signals`.
+    Callbacks that measure every few iterations keep one probe, so the
+    probe model is built once per `fit`. The pass runs eagerly: tracing it
+    into a graph costs more than the few passes a `fit` usually records.
 
     Args:
         model: a functional `keras.Model` with one output.
@@ -195,8 +179,6 @@ class Probe:
         loss: `loss(y_true, y_pred) -> scalar`; None is the softmax
             cross-entropy of logits against integer labels.
         bins: histogram bins per layer; None records no histograms.
-        compiled: run the pass as a `tf.function` (worth it when the probe
-            is called many times, not for a single pass of a big model).
         training: run the layers in training mode: BatchNormalization then
             normalizes with the batch's statistics and Dropout drops, as in
             a training step. It also updates moving statistics and random
@@ -204,13 +186,7 @@ class Probe:
     """
 
     def __init__(
-        self,
-        model,
-        layers=None,
-        loss=None,
-        bins=HISTOGRAM_BINS,
-        compiled=False,
-        training=False,
+        self, model, layers=None, loss=None, bins=HISTOGRAM_BINS, training=False
     ):
         if layers is None:
             layers = models.hidden_layers(model)
@@ -229,79 +205,56 @@ class Probe:
         self._loss = loss or _softmax_cross_entropy
         self._bins = bins
         self._training = training
-        self._pass = (
-            tf.function(self._forward_backward, reduce_retracing=True)
-            if compiled
-            else self._forward_backward
-        )
-
-    def _forward_backward(self, x, y):
-        kernels = [k for k in self._kernels if k is not None]
-        with tf.GradientTape() as tape:
-            outputs = self._probe(x, training=self._training)
-            activations, prediction = outputs[:-1], outputs[-1]
-            loss = self._loss(y, prediction)
-        grads = tape.gradient(loss, [*activations, *kernels])
-        grad_activations = grads[: len(activations)]
-        grad_kernels = iter(grads[len(activations) :])
-        missing = tf.constant(-1.0, tf.float64)  # No kernel, no saturation.
-        zero = tf.constant(0.0, tf.float64)  # No path from the loss.
-        rows = []
-        for a, ga, name, kernel in zip(
-            activations,
-            grad_activations,
-            self._names,
-            self._kernels,
-            strict=True,
-        ):
-            gk = None if kernel is None else next(grad_kernels)
-            saturated = _saturated_share(a, name)
-            rows.append(
-                tf.stack(
-                    [
-                        keras.ops.mean(keras.ops.cast(a, "float64")),
-                        _std(a),
-                        missing if saturated is None else saturated,
-                        _dead_share(a),
-                        _std(ga) if ga is not None else zero,
-                        missing
-                        if kernel is None
-                        else _std(gk)
-                        if gk is not None
-                        else zero,
-                    ]
-                )
-            )
-        kept = activations if self._bins is not None else []
-        return tf.stack(rows), loss, kept
 
     def __call__(self, x, y):
         """Statistics of one batch (see `layer_signals`)."""
         x = keras.tree.map_structure(_as_tensor, x)
-        rows, loss, activations = self._pass(x, tf.convert_to_tensor(y))
-        rows = rows.numpy().tolist()
-        column = dict(
-            mean=0, std=1, saturated=2, dead=3, grad_activation=4, grad_kernel=5
-        )
-
-        def values(key, optional=False):
-            out = [r[column[key]] for r in rows]
-            return [None if optional and v < 0 else v for v in out]
-
-        return {
+        kernels = [k for k in self._kernels if k is not None]
+        with tf.GradientTape() as tape:
+            outputs = self._probe(x, training=self._training)
+            activations, prediction = outputs[:-1], outputs[-1]
+            loss = self._loss(tf.convert_to_tensor(y), prediction)
+        grads = tape.gradient(loss, [*activations, *kernels])
+        grad_kernels = iter(grads[len(activations) :])
+        stats = {
             "layers": [layer.name for layer in self.layers],
             "activations": list(self._names),
-            "mean": values("mean"),
-            "std": values("std"),
-            "histogram": [
-                _histogram(a.numpy(), self._bins) for a in activations
-            ],
-            "saturated_fraction": values("saturated", optional=True),
-            "dead_fraction": values("dead"),
-            "grad_activation_std": values("grad_activation"),
-            "grad_kernel_std": values("grad_kernel", optional=True),
+            "mean": [],
+            "std": [],
+            "histogram": [],
+            "saturated_fraction": [],
+            "dead_fraction": [],
+            "grad_activation_std": [],
+            "grad_kernel_std": [],
             "loss": float(loss),
         }
+        for a, ga, name, kernel in zip(
+            activations,
+            grads[: len(activations)],
+            self._names,
+            self._kernels,
+            strict=True,
+        ):
+            values = a.numpy()
+            gk = None if kernel is None else next(grad_kernels)
+            stats["mean"].append(float(np.mean(values, dtype=np.float64)))
+            stats["std"].append(_std(values))
+            if self._bins is not None:
+                stats["histogram"].append(_histogram(values, self._bins))
+            stats["saturated_fraction"].append(saturated_fraction(values, name))
+            stats["dead_fraction"].append(dead_fraction(values))
+            # No gradient (None) means no path from the loss: zero.
+            stats["grad_activation_std"].append(
+                0.0 if ga is None else _std(ga.numpy())
+            )
+            stats["grad_kernel_std"].append(
+                None
+                if kernel is None
+                else 0.0
+                if gk is None
+                else _std(gk.numpy())
+            )
+        return stats
 
 
 def layer_signals(model, x, y, layers=None, bins=HISTOGRAM_BINS, loss=None):
