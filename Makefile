@@ -64,6 +64,8 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.reproduction_bench
 	$(PY) -m benchmarks.initializers_bench
 	$(PY) -m benchmarks.sweep_engines_bench
+	$(PY) -m benchmarks.monitoring_bench
+	$(PY) -m benchmarks.doctor_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check keras_initstudy experiments tests benchmarks

@@ -1,20 +1,26 @@
 r"""Diagnoses the initialization of a Keras model before any training.
 
-Examines a saved `.keras` model, or the article's MLP built from flags, and
-reports zero or constant kernels, symmetric (duplicated) units, weight
-scales far from the variance-preserving value of each layer's activation,
-and layers that share one initializer's values. Writes doctor.json; with
+Examines every weight of a saved `.keras` model (or of the article's MLP
+built from flags): zero or constant kernels, symmetric units, recurrent
+kernels far from orthogonal, identical embedding rows, zero normalization
+scales, weight scales far from the variance-preserving value, weights that
+share one initializer's values. With `--dataset` (or `--batch`) it also
+measures the forward and backward signals of one batch. Prints a table (or,
+with `--json`, the report as JSON) and writes doctor.json; with
 `--fail_on=error` (or `warning`) the exit code is 1 when such findings
 exist, so the doctor can guard a training pipeline.
 
 Usage:
   python -m experiments.doctor --init=zeros
   python -m experiments.doctor --model=path/to/model.keras --fail_on=error
+  python -m experiments.doctor --model=text.keras --dataset=synthetic --json
 """
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import json  # noqa: E402
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
@@ -22,6 +28,7 @@ from absl import logging  # noqa: E402
 
 from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
+from keras_initstudy import data  # noqa: E402
 from keras_initstudy import doctor  # noqa: E402
 from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy import models  # noqa: E402
@@ -38,6 +45,29 @@ _ACTIVATION = flags.DEFINE_enum(
 )
 _HIDDEN_UNITS = flags_core.define_hidden_units_flag()
 _SEED = flags.DEFINE_integer("seed", 0, "Seeds the MLP's initializers.")
+_DATASET = flags.DEFINE_enum(
+    "dataset",
+    None,
+    [*data.NAMES, "synthetic"],
+    "Measure signals on one batch: test images of this dataset (a synthetic "
+    "batch when the model does not take them), or a synthetic batch of the "
+    "model's input spec (random token ids for an Embedding input).",
+)
+_BATCH = flags.DEFINE_string(
+    "batch",
+    None,
+    "Measure signals on the batch in this .npz file: array `x` (inputs) "
+    "and, optionally, `y` (integer labels).",
+)
+_BATCH_SIZE = flags.DEFINE_integer(
+    "batch_size",
+    doctor.SYNTHETIC_BATCH_SIZE,
+    "Examples taken from --dataset.",
+    lower_bound=1,
+)
+_JSON = flags.DEFINE_bool(
+    "json", False, "Print the report as JSON on stdout instead of the table."
+)
 _FAIL_ON = flags.DEFINE_enum(
     "fail_on",
     "never",
@@ -49,6 +79,13 @@ _OUTPUT_DIR = flags.DEFINE_string(
 )
 
 
+flags.register_multi_flags_validator(
+    ["dataset", "batch"],
+    lambda f: not (f["dataset"] and f["batch"]),
+    "Give --dataset or --batch, not both.",
+)
+
+
 def load_or_build():
     """Returns `(model, description)` from the flags."""
     if _MODEL.value:
@@ -57,12 +94,13 @@ def load_or_build():
         if not os.path.isfile(_MODEL.value):
             raise ValueError(f"No model file at {_MODEL.value}.")
         try:
-            return keras.saving.load_model(_MODEL.value), _MODEL.value
+            model = keras.saving.load_model(_MODEL.value, compile=False)
         except Exception as e:  # Keras raises many types for a bad file.
             first_line = str(e).strip().splitlines()[0] if str(e) else ""
             raise ValueError(
                 f"Cannot load {_MODEL.value}: {type(e).__name__}: {first_line}"
             ) from None
+        return model, _MODEL.value
     hidden = tuple(int(u) for u in _HIDDEN_UNITS.value)
     model = models.mlp(
         hidden,
@@ -76,38 +114,55 @@ def load_or_build():
     )
 
 
+def load_batch(model):
+    """Returns `(x, y, description)` from --dataset or --batch, or Nones."""
+    if _BATCH.value:
+        import numpy as np
+
+        try:
+            with np.load(_BATCH.value) as arrays:
+                if "x" not in arrays:
+                    raise ValueError(
+                        f"{_BATCH.value} has no array `x`; it holds "
+                        f"{sorted(arrays)}."
+                    )
+                x = arrays["x"]
+                y = arrays["y"] if "y" in arrays else None
+        except OSError as e:
+            raise ValueError(f"Cannot read {_BATCH.value}: {e}") from None
+        return x, y, f"{len(x)} examples from {_BATCH.value}"
+    if _DATASET.value == "synthetic":
+        return doctor.synthetic_batch(model, _BATCH_SIZE.value, _SEED.value)
+    if _DATASET.value:
+        dataset = data.load(_DATASET.value)
+        return doctor.image_batch(
+            model,
+            dataset.x_test,
+            dataset.y_test,
+            _DATASET.value,
+            _BATCH_SIZE.value,
+        )
+    return None, None, None
+
+
 @common.one_line_errors
 def main(argv):
     del argv
     output_dir = records.prepare_output_dir(_OUTPUT_DIR.value)
     model, description = load_or_build()
-    findings = doctor.examine(model)
-    for f in findings:
-        logging.info(
-            "%s %s [%s]: %s%s",
-            f.severity.upper(),
-            f.layer,
-            f.check,
-            f.message,
-            f" Fix: {f.suggestion}" if f.suggestion else "",
-        )
-    counts = {
-        s: sum(f.severity == s for f in findings) for s in doctor.SEVERITIES
-    }
-    logging.info("%s: %s", description, counts)
+    x, y, batch = load_batch(model)
+    report = doctor.examine(model, x, y, batch=batch)
+    record = {"model": description, **report.as_dict()}
     path = records.write_json_atomic(
-        os.path.join(output_dir, "doctor.json"),
-        {
-            "model": description,
-            "counts": counts,
-            "findings": [f.as_dict() for f in findings],
-        },
+        os.path.join(output_dir, "doctor.json"), record
     )
+    if _JSON.value:
+        print(json.dumps(record, indent=1))
+    else:
+        print(f"{description}\n{doctor.format_table(report)}")
     logging.info("wrote %s", path)
-    if _FAIL_ON.value != "never":
-        worst = doctor.SEVERITIES.index(_FAIL_ON.value)
-        if any(counts[s] for s in doctor.SEVERITIES[: worst + 1]):
-            return 1
+    if _FAIL_ON.value != "never" and report.has(_FAIL_ON.value):
+        return 1
     return 0
 
 

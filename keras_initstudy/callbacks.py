@@ -7,11 +7,13 @@ calls `on_train_begin`, `on_train_batch_end` and `on_train_end` the same way
 
 import contextlib
 import sys
+import warnings
 
 import keras
 import tensorflow as tf
 
 from keras_initstudy import diagnostics
+from keras_initstudy import doctor
 from keras_initstudy import models
 from keras_initstudy import signals
 
@@ -99,14 +101,13 @@ class SymmetryMonitor(_PeriodicRecorder):
                 if layer.bias is None
                 else keras.ops.convert_to_numpy(layer.bias)
             )
+            distinct, distance = diagnostics.symmetry_summary(
+                kernel, bias, self.atol
+            )
             entry = self.history[layer.name]
             entry["iteration"].append(iteration)
-            entry["distinct_units"].append(
-                diagnostics.distinct_units(kernel, bias, self.atol)
-            )
-            entry["max_pairwise_distance"].append(
-                diagnostics.max_pairwise_distance(kernel, bias)
-            )
+            entry["distinct_units"].append(distinct)
+            entry["max_pairwise_distance"].append(distance)
 
     def _reset(self):
         self._layers = self._watched_layers()
@@ -162,9 +163,7 @@ class ActivationStats(_PeriodicRecorder):
         self.x, self.y = x, y
 
     def _record(self, iteration):
-        stats = signals.layer_signals(
-            self.model, self.x, self.y, self._watched_layers()
-        )
+        stats = self._probe(self.x, self.y)
         self.history["layers"] = stats["layers"]
         self.history["iteration"].append(iteration)
         self.history["verdict"].append(signals.verdict(stats))
@@ -172,6 +171,10 @@ class ActivationStats(_PeriodicRecorder):
             self.history[key].append(stats[key])
 
     def _reset(self):
+        # One probe per fit: building the probe model costs more than a pass.
+        self._probe = signals.Probe(
+            self.model, self._watched_layers(), bins=None
+        )
         self.history = {"iteration": [], "verdict": [], "layers": []}
         self.history.update({key: [] for key in self.KEYS})
 
@@ -374,3 +377,50 @@ class ProgressBar(keras.callbacks.Callback):
         # A run that stopped early (diverged) still ends its line.
         if self.active and self._iteration < self.iterations:
             self._update({}, finalize=True)
+
+
+class InitDoctor(keras.callbacks.Callback):
+    """Runs `doctor.examine` when training begins; stops a doomed run.
+
+    A guard for any `model.fit` (or `training.train`): before the first
+    step it examines every weight of the model (and, given a batch, its
+    forward and backward signals). With `on_error="raise"` an error-level
+    finding raises `doctor.InitializationError`, so no compute is spent on
+    a run that cannot learn; with `"warn"` it issues a `UserWarning` and
+    training goes on.
+
+    Examples:
+
+    >>> guard = InitDoctor(on_error="raise")
+    >>> model.fit(x, y, callbacks=[guard])  # doctest: +SKIP
+    InitializationError: 1 initialization error(s); ...
+
+    Args:
+        on_error: "raise" or "warn".
+        x, y: an optional batch (inputs, integer labels) for the signals.
+
+    Attributes:
+        report: the `doctor.Report` of the last `on_train_begin`.
+    """
+
+    ON_ERROR = ("raise", "warn")
+
+    def __init__(self, on_error="raise", x=None, y=None):
+        super().__init__()
+        if on_error not in self.ON_ERROR:
+            raise ValueError(
+                f"`on_error` must be one of {self.ON_ERROR}. "
+                f"Received: on_error={on_error!r}"
+            )
+        self.on_error = on_error
+        self.x, self.y = x, y
+        self.report = None
+
+    def on_train_begin(self, logs=None):
+        self.report = doctor.examine(self.model, self.x, self.y)
+        if not self.report.has(doctor.ERROR):
+            return
+        error = doctor.InitializationError(self.report)
+        if self.on_error == "raise":
+            raise error
+        warnings.warn(str(error), UserWarning, stacklevel=2)

@@ -36,8 +36,16 @@ def symmetry_groups(kernel, bias=None, atol=SYMMETRY_ATOL):
     Returns:
         A list of lists of unit indices, one list per group, in unit order.
     """
-    vectors = unit_vectors(kernel, bias).astype(np.float64)
-    isolated = _isolated_units(vectors, atol)
+    coordinates = _Coordinates(kernel, bias)
+    return _groups(coordinates, coordinates.isolated(atol), atol)
+
+
+def _groups(coordinates, isolated, atol):
+    if isolated.all():
+        return [[unit] for unit in range(len(isolated))]
+    vectors = unit_vectors(coordinates.kernel, coordinates.bias).astype(
+        np.float64
+    )
     representatives, groups = [], []
     for unit in np.flatnonzero(~isolated):
         v = vectors[unit]
@@ -53,32 +61,66 @@ def symmetry_groups(kernel, bias=None, atol=SYMMETRY_ATOL):
     return sorted(groups)
 
 
-def _isolated_units(vectors, atol, coordinates=8):
-    """Marks units farther than `atol` from every other unit, cheaply.
+class _Coordinates:
+    """A layer's units as columns: one row per incoming weight (bias last).
 
-    The greedy pass of `symmetry_groups` compares each unit with every
-    group found so far, so a 128-unit layer of distinct units takes ~20 ms:
-    too slow to run after every training iteration. One coordinate bounds
-    the distance from below (max|a - b| >= |a_j - b_j|), so a unit whose
-    value in coordinate j is more than `atol` from both neighbours in sorted
-    order is in no group but its own, and leaving it out of the greedy pass
-    changes no other group. The coordinates that spread the units most are
-    the ones tried.
+    The kernel keeps its own layout `(fan_in, units)` (no transposed copy),
+    and the spread of each coordinate over the units is computed once and
+    shared by the symmetry screen and the largest pairwise distance.
     """
-    units = len(vectors)
-    isolated = np.zeros(units, dtype=bool)
-    if units < 2 or vectors.shape[1] == 0:
+
+    def __init__(self, kernel, bias=None):
+        kernel = np.asarray(kernel)
+        self.kernel = kernel
+        self.bias = None if bias is None else np.asarray(bias)
+        self._rows = kernel.reshape(-1, kernel.shape[-1])
+        units = self._rows.shape[1]
+        spreads = [np.ptp(self._rows, axis=1)] if units else []
+        if self.bias is not None and units:
+            spreads.append(np.ptp(self.bias.reshape(1, -1), axis=1))
+        self.spread = (
+            np.concatenate(spreads) if spreads else np.zeros(0, np.float32)
+        )
+
+    def row(self, index):
+        """Coordinate `index` over the units, in float64."""
+        if index < len(self._rows):
+            return self._rows[index].astype(np.float64)
+        return self.bias.reshape(-1).astype(np.float64)
+
+    def max_distance(self):
+        if not self.spread.size:
+            return 0.0
+        row = self.row(int(np.argmax(self.spread)))
+        return float(row.max() - row.min())
+
+    def isolated(self, atol, coordinates=8):
+        """Marks units farther than `atol` from every other unit, cheaply.
+
+        The greedy pass of `symmetry_groups` compares each unit with every
+        group found so far, so a 128-unit layer of distinct units takes
+        ~20 ms: too slow to run after every training iteration. One
+        coordinate bounds the distance from below (max|a - b| >= |a_j -
+        b_j|), so a unit whose value in coordinate j is more than `atol`
+        from both neighbours in sorted order is in no group but its own,
+        and leaving it out of the greedy pass changes no other group. The
+        coordinates that spread the units most are the ones tried.
+        """
+        units = self._rows.shape[1]
+        isolated = np.zeros(units, dtype=bool)
+        if units < 2 or not self.spread.size:
+            return isolated
+        top = np.argsort(self.spread, kind="stable")[-coordinates:]
+        for j in top:
+            if self.spread[j] <= atol:
+                continue
+            values = self.row(int(j))
+            order = np.argsort(values, kind="stable")
+            gaps = np.diff(values[order]) > atol
+            far_left = np.concatenate([[True], gaps])
+            far_right = np.concatenate([gaps, [True]])
+            isolated[order] |= far_left & far_right
         return isolated
-    spread = vectors.max(axis=0) - vectors.min(axis=0)
-    for j in np.argsort(spread, kind="stable")[-coordinates:]:
-        if spread[j] <= atol:
-            continue
-        order = np.argsort(vectors[:, j], kind="stable")
-        gaps = np.diff(vectors[order, j]) > atol
-        far_left = np.concatenate([[True], gaps])
-        far_right = np.concatenate([gaps, [True]])
-        isolated[order] |= far_left & far_right
-    return isolated
 
 
 def distinct_units(kernel, bias=None, atol=SYMMETRY_ATOL):
@@ -88,9 +130,19 @@ def distinct_units(kernel, bias=None, atol=SYMMETRY_ATOL):
 
 def max_pairwise_distance(kernel, bias=None):
     """Largest max-abs difference between two units' incoming weight vectors."""
-    vectors = unit_vectors(kernel, bias).astype(np.float64)
-    spread = vectors.max(axis=0) - vectors.min(axis=0)
-    return float(spread.max()) if spread.size else 0.0
+    return _Coordinates(kernel, bias).max_distance()
+
+
+def symmetry_summary(kernel, bias=None, atol=SYMMETRY_ATOL):
+    """`(distinct_units, max_pairwise_distance)` of a layer, in one pass.
+
+    What `callbacks.SymmetryMonitor` records every few iterations: both
+    share the per-coordinate spread, and for distinct units (any random
+    init) the cheap screen proves them distinct without the greedy pass.
+    """
+    coordinates = _Coordinates(kernel, bias)
+    groups = _groups(coordinates, coordinates.isolated(atol), atol)
+    return len(groups), coordinates.max_distance()
 
 
 def label_entropy(labels, num_classes=None):

@@ -1417,10 +1417,10 @@ def _claim_doctor(seeds):
             model = models.mlp(
                 (128,), "relu", kernel_initializer=init, seed=seed
             )
-            findings = doctor.examine(model)
+            findings = doctor.examine(model).findings
             counts.append(findings)
             found_checks.setdefault(init, set()).update(
-                f"{f.check} ({f.severity}, {f.layer})" for f in findings
+                f"{f.check} ({f.severity}, {f.path})" for f in findings
             )
         for severity in (doctor.ERROR, doctor.WARNING):
             values = [sum(f.severity == severity for f in fs) for fs in counts]

@@ -96,11 +96,39 @@ def dead_fraction(values):
     return float(np.mean(np.all(units == 0, axis=0)))
 
 
-def _activation_name(layer):
+def _std(values):
+    return float(np.std(values, dtype=np.float64))
+
+
+# Layers that are an activation function without an `activation` config.
+_ACTIVATION_LAYERS = (
+    (keras.layers.ReLU, "relu"),
+    (keras.layers.LeakyReLU, "leaky_relu"),
+    (keras.layers.ELU, "elu"),
+    (keras.layers.Softmax, "softmax"),
+)
+
+
+def activation_name(layer):
+    """The name of the activation a layer applies ("linear" for none).
+
+    Reads the layer's `activation` config (Dense, convolutions, recurrent
+    layers and cells, `Activation`); activation layers such as `ReLU` map to
+    their function's name; a serialized custom function gives its name.
+    """
+    for cls, name in _ACTIVATION_LAYERS:
+        if isinstance(layer, cls):
+            return name
+    function = getattr(layer, "activation", None)
+    if function is None:
+        return "linear"
+    name = getattr(function, "__name__", "")
+    if getattr(keras.activations, name, None) is function:
+        return name  # Keras's own: no need to serialize the whole config.
     activation = layer.get_config().get("activation", "linear")
-    if isinstance(activation, dict):
+    if isinstance(activation, dict):  # A serialized function or object.
         activation = activation.get("config", {}).get("name", "custom")
-    return str(activation)
+    return str(activation or "linear")
 
 
 def _histogram(values, bins):
@@ -114,8 +142,12 @@ def _histogram(values, bins):
     return {"edges": edges.tolist(), "counts": counts.tolist()}
 
 
-def _std(values):
-    return float(np.std(values, dtype=np.float64))
+def _softmax_cross_entropy(labels, logits):
+    return tf.reduce_mean(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=tf.cast(labels, tf.int64), logits=logits
+        )
+    )
 
 
 def probe_model(model, layers):
@@ -137,15 +169,119 @@ def probe_model(model, layers):
     )
 
 
-def layer_signals(model, x, y, layers=None, bins=HISTOGRAM_BINS):
-    """Forward and backward statistics of a logits model on one batch.
+def _as_tensor(value):
+    value = tf.convert_to_tensor(value)
+    return tf.cast(value, tf.float32) if value.dtype.is_floating else value
+
+
+def _kernel(layer):
+    try:
+        return getattr(layer, "kernel", None)
+    except (AttributeError, ValueError):  # An unbuilt or kernel-less layer.
+        return None
+
+
+class Probe:
+    """One forward and one backward pass that watches layers of a model.
+
+    Builds, once, a model from `model.inputs` to the watched layers'
+    outputs and the model's output; each call runs a batch through it under
+    a `tf.GradientTape` and returns the statistics of `layer_signals`.
+    Callbacks that measure every few iterations keep one probe, so the
+    probe model is built once per `fit`. The pass runs eagerly: tracing it
+    into a graph costs more than the few passes a `fit` usually records.
+
+    Args:
+        model: a functional `keras.Model` with one output.
+        layers: the layers to watch (top-level layers of `model` with one
+            output tensor); None watches `models.hidden_layers(model)`.
+        loss: `loss(y_true, y_pred) -> scalar`; None is the softmax
+            cross-entropy of logits against integer labels.
+        bins: histogram bins per layer; None records no histograms.
+        training: run the layers in training mode: BatchNormalization then
+            normalizes with the batch's statistics and Dropout drops, as in
+            a training step. It also updates moving statistics and random
+            states; the caller restores them if it must not.
+    """
+
+    def __init__(
+        self, model, layers=None, loss=None, bins=HISTOGRAM_BINS, training=False
+    ):
+        if layers is None:
+            layers = models.hidden_layers(model)
+        self.layers = list(layers)
+        if not self.layers:
+            raise ValueError(
+                "There is no layer to watch: the model has no hidden layer. "
+                f"Received: model={model.name!r}"
+            )
+        self._probe = probe_model(model, self.layers)
+        self._names = [activation_name(layer) for layer in self.layers]
+        self._kernels = [_kernel(layer) for layer in self.layers]
+        self._loss = loss or _softmax_cross_entropy
+        self._bins = bins
+        self._training = training
+
+    def __call__(self, x, y):
+        """Statistics of one batch (see `layer_signals`)."""
+        x = keras.tree.map_structure(_as_tensor, x)
+        kernels = [k for k in self._kernels if k is not None]
+        with tf.GradientTape() as tape:
+            outputs = self._probe(x, training=self._training)
+            activations, prediction = outputs[:-1], outputs[-1]
+            loss = self._loss(tf.convert_to_tensor(y), prediction)
+        grads = tape.gradient(loss, [*activations, *kernels])
+        grad_kernels = iter(grads[len(activations) :])
+        stats = {
+            "layers": [layer.name for layer in self.layers],
+            "activations": list(self._names),
+            "mean": [],
+            "std": [],
+            "histogram": [],
+            "saturated_fraction": [],
+            "dead_fraction": [],
+            "grad_activation_std": [],
+            "grad_kernel_std": [],
+            "loss": float(loss),
+        }
+        for a, ga, name, kernel in zip(
+            activations,
+            grads[: len(activations)],
+            self._names,
+            self._kernels,
+            strict=True,
+        ):
+            values = a.numpy()
+            gk = None if kernel is None else next(grad_kernels)
+            stats["mean"].append(float(np.mean(values, dtype=np.float64)))
+            stats["std"].append(_std(values))
+            if self._bins is not None:
+                stats["histogram"].append(_histogram(values, self._bins))
+            stats["saturated_fraction"].append(saturated_fraction(values, name))
+            stats["dead_fraction"].append(dead_fraction(values))
+            # No gradient (None) means no path from the loss: zero.
+            stats["grad_activation_std"].append(
+                0.0 if ga is None else _std(ga.numpy())
+            )
+            stats["grad_kernel_std"].append(
+                None
+                if kernel is None
+                else 0.0
+                if gk is None
+                else _std(gk.numpy())
+            )
+        return stats
+
+
+def layer_signals(model, x, y, layers=None, bins=HISTOGRAM_BINS, loss=None):
+    """Forward and backward statistics of a model on one batch.
 
     Runs `x` through `model` once under a `tf.GradientTape` and computes
-    the softmax cross-entropy against the integer labels `y`. For every
-    watched layer it records the statistics of its output (the activation,
-    over all units and examples, the convention of the CS231n demo) and of
-    the gradients of the mean loss with respect to that output and to the
-    layer's kernel.
+    the loss against the labels `y` (by default the softmax cross-entropy
+    of logits against integer labels). For every watched layer it records
+    the statistics of its output (the activation, over all units and
+    examples, the convention of the CS231n demo) and of the gradients of
+    the mean loss with respect to that output and to the layer's kernel.
 
     Examples:
 
@@ -155,70 +291,24 @@ def layer_signals(model, x, y, layers=None, bins=HISTOGRAM_BINS):
     'stable'
 
     Args:
-        model: a functional `keras.Model` that outputs logits.
-        x: a batch of inputs (NumPy or tensor).
-        y: the batch's integer labels.
-        layers: the layers to watch (each must have a `kernel`); None
-            watches `models.hidden_layers(model)`.
+        model: a functional `keras.Model` with one output.
+        x: a batch of inputs (NumPy or tensor; a list for several inputs).
+        y: the batch's labels.
+        layers: the layers to watch; None watches
+            `models.hidden_layers(model)`.
         bins: number of histogram bins per layer.
+        loss: `loss(y_true, y_pred) -> scalar`; None for logits and
+            integer labels.
 
     Returns:
         A dict of per-layer lists (one entry per watched layer, in order):
         `layers` (names), `activations` (names), `mean`, `std`,
         `histogram` (`{"edges", "counts"}` spanning the layer's range),
         `saturated_fraction` (None where undefined), `dead_fraction`,
-        `grad_activation_std`, `grad_kernel_std`; and `loss`, the batch
-        loss.
+        `grad_activation_std`, `grad_kernel_std` (None for a layer without
+        a kernel); and `loss`, the batch loss.
     """
-    if layers is None:
-        layers = models.hidden_layers(model)
-    layers = list(layers)
-    if not layers:
-        raise ValueError(
-            "There is no layer to watch: the model has no hidden layer. "
-            f"Received: model={model.name!r}"
-        )
-    probe = probe_model(model, layers)
-    x = tf.convert_to_tensor(x, dtype=tf.float32)
-    y = tf.convert_to_tensor(y, dtype=tf.int64)
-    kernels = [layer.kernel for layer in layers]
-    with tf.GradientTape() as tape:
-        outputs = probe(x, training=False)
-        activations, logits = outputs[:-1], outputs[-1]
-        loss = tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(
-                labels=y, logits=logits
-            )
-        )
-    grads = tape.gradient(loss, [*activations, *kernels])
-    grad_activations, grad_kernels = grads[: len(layers)], grads[len(layers) :]
-    stats = {
-        "layers": [],
-        "activations": [],
-        "mean": [],
-        "std": [],
-        "histogram": [],
-        "saturated_fraction": [],
-        "dead_fraction": [],
-        "grad_activation_std": [],
-        "grad_kernel_std": [],
-        "loss": float(loss),
-    }
-    for layer, a, ga, gk in zip(
-        layers, activations, grad_activations, grad_kernels, strict=True
-    ):
-        values = a.numpy()
-        name = _activation_name(layer)
-        stats["layers"].append(layer.name)
-        stats["activations"].append(name)
-        stats["mean"].append(float(np.mean(values, dtype=np.float64)))
-        stats["std"].append(_std(values))
-        stats["histogram"].append(_histogram(values, bins))
-        stats["saturated_fraction"].append(saturated_fraction(values, name))
-        stats["dead_fraction"].append(dead_fraction(values))
-        stats["grad_activation_std"].append(_std(ga.numpy()))
-        stats["grad_kernel_std"].append(_std(gk.numpy()))
-    return stats
+    return Probe(model, layers, loss, bins)(x, y)
 
 
 def std_ratio(first, last):

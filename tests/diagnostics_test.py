@@ -78,6 +78,21 @@ class SymmetryGroupsTest(tf.test.TestCase, parameterized.TestCase):
             0.0,
         )
 
+    @parameterized.named_parameters(
+        (kind, kind)
+        for kind in ("random", "identical", "few_groups", "near_ties")
+    )
+    def test_summary_matches_the_two_statistics(self, kind):
+        kernel, bias = _layer(kind, 0)
+        for k in (kernel, kernel[None].astype(np.float32)):
+            self.assertEqual(
+                diagnostics.symmetry_summary(k, bias),
+                (
+                    len(_naive_groups(k, bias, diagnostics.SYMMETRY_ATOL)),
+                    diagnostics.max_pairwise_distance(k, bias),
+                ),
+            )
+
 
 class PriorCheckTest(tf.test.TestCase):
     def test_label_entropy(self):

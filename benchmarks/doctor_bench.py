@@ -1,0 +1,124 @@
+"""Times `python -m experiments.doctor` on ResNet50, whole processes.
+
+Saves keras.applications.ResNet50 (weights=None; 224x224x3 inputs, or
+`--input_size` squared: 32 is the smallest ResNet50 takes, the closest to
+MNIST's 28x28) to a temporary .keras file, then runs, alternately
+`--repeats` times (so every command sees the same machine load):
+
+  import:   python -c "import keras_initstudy.doctor"  (TensorFlow's import,
+            the floor of any doctor process)
+  load:     the import plus keras.saving.load_model of the file
+  doctor:   python -m experiments.doctor --model=resnet50.keras
+  + batch:  the same with --dataset=synthetic --batch_size=N (one forward
+            and one backward pass of N images)
+
+and prints a Markdown table of the median wall times, and what the doctor
+adds on top of the import.
+
+Usage: python -m benchmarks.doctor_bench [--repeats=3] [--batch_size=8]
+    [--input_size=224]
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from absl import app
+from absl import flags
+
+_REPEATS = flags.DEFINE_integer("repeats", 3, "Runs of each command.", 1)
+_BATCH_SIZE = flags.DEFINE_integer(
+    "batch_size", 8, "Images in the doctor's synthetic batch.", 1
+)
+_INPUT_SIZE = flags.DEFINE_integer(
+    "input_size", 224, "ResNet50's input is input_size x input_size x 3.", 32
+)
+
+
+def _save_resnet50(path, size):
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import keras; keras.utils.set_random_seed(0); "
+            "keras.applications.ResNet50(weights=None, input_shape="
+            f"({size}, {size}, 3)).save({path!r})",
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+
+
+def _time(cmd):
+    start = time.perf_counter()
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{cmd} failed:\n{proc.stderr[-2000:]}")
+    return elapsed
+
+
+def main(argv):
+    del argv
+    tmp = tempfile.mkdtemp(prefix="doctor-bench-")
+    model = os.path.join(tmp, "resnet50.keras")
+    _save_resnet50(model, _INPUT_SIZE.value)
+    doctor = [
+        sys.executable,
+        "-m",
+        "experiments.doctor",
+        f"--model={model}",
+        f"--output_dir={tmp}",
+    ]
+    commands = {
+        'import (python -c "import keras_initstudy.doctor")': [
+            sys.executable,
+            "-c",
+            "import keras_initstudy.doctor",
+        ],
+        "import + load_model(resnet50.keras)": [
+            sys.executable,
+            "-c",
+            "import keras_initstudy.doctor, keras; "
+            f"keras.saving.load_model({model!r}, compile=False)",
+        ],
+        "doctor --model=resnet50.keras": doctor,
+        f"doctor ... --dataset=synthetic --batch_size={_BATCH_SIZE.value}": [
+            *doctor,
+            "--dataset=synthetic",
+            f"--batch_size={_BATCH_SIZE.value}",
+        ],
+    }
+    times = {name: [] for name in commands}
+    for _ in range(_REPEATS.value):
+        for name, cmd in commands.items():
+            times[name].append(_time(cmd))
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    floor = next(iter(medians.values()))
+    print(
+        f"ResNet50 (weights=None, {_INPUT_SIZE.value}x{_INPUT_SIZE.value}x3), "
+        "whole processes; load average "
+        f"at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs."
+    )
+    print()
+    print("| command | median wall time (s) | minus import (s) | runs (s) |")
+    print("|---|---:|---:|---|")
+    for name, t in times.items():
+        runs = ", ".join(f"{x:.2f}" for x in t)
+        print(
+            f"| {name} | {medians[name]:.2f} | {medians[name] - floor:.2f} "
+            f"| {runs} |"
+        )
+
+
+if __name__ == "__main__":
+    app.run(main)
