@@ -74,12 +74,9 @@ def config_from_flags():
         sensitivity_depths=tuple(int(d) for d in _SENSITIVITY_DEPTHS.value),
         width=_WIDTH.value,
         inits=tuple(_INIT.value),
-        iterations=_TRAINING.iterations.value,
-        batch_size=_TRAINING.batch_size.value,
-        learning_rate=_TRAINING.learning_rate.value,
+        **_TRAINING.values(),
         seed=_RUN.seed.value,
-        dataset=_DATA.dataset.value,
-        data_dir=_DATA.data_dir.value,
+        **_DATA.values(),
     )
 
 

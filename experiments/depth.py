@@ -75,8 +75,7 @@ def config_from_flags():
         inputs=_INPUTS.value,
         batch_size=_BATCH_SIZE.value,
         seed=_RUN.seed.value,
-        dataset=_DATA.dataset.value,
-        data_dir=_DATA.data_dir.value,
+        **_DATA.values(),
     )
 
 

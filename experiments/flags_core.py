@@ -37,6 +37,10 @@ class DataFlags:
     dataset: flags.FlagHolder
     data_dir: flags.FlagHolder
 
+    def values(self):
+        """`dataset` and `data_dir` as config keyword arguments."""
+        return {"dataset": self.dataset.value, "data_dir": self.data_dir.value}
+
 
 @dataclasses.dataclass(frozen=True)
 class RunFlags:
@@ -58,6 +62,14 @@ class TrainingFlags:
     iterations: flags.FlagHolder
     batch_size: flags.FlagHolder
     learning_rate: flags.FlagHolder
+
+    def values(self):
+        """The budget as config keyword arguments."""
+        return {
+            "iterations": self.iterations.value,
+            "batch_size": self.batch_size.value,
+            "learning_rate": self.learning_rate.value,
+        }
 
 
 def define_data_flags():

@@ -98,12 +98,9 @@ def main(argv):
     config = regression.RegressionConfig(
         linear_steps=_LINEAR_STEPS.value,
         random_init=_RANDOM_INIT.value,
-        iterations=_TRAINING.iterations.value,
-        batch_size=_TRAINING.batch_size.value,
-        learning_rate=_TRAINING.learning_rate.value,
+        **_TRAINING.values(),
         seed=_RUN.seed.value,
-        dataset=_DATA.dataset.value,
-        data_dir=_DATA.data_dir.value,
+        **_DATA.values(),
     )
     output_dir = records.prepare_output_dir(_RUN.output_dir.value)
     metrics = regression.run(config)

@@ -63,13 +63,10 @@ def config_from_flags():
         inits=tuple(_INIT.value),
         activations=tuple(_ACTIVATION.value),
         hidden_units=tuple(int(u) for u in _HIDDEN_UNITS.value),
-        iterations=_TRAINING.iterations.value,
-        batch_size=_TRAINING.batch_size.value,
+        **_TRAINING.values(),
         optimizer=_OPTIMIZER.value,
-        learning_rate=_TRAINING.learning_rate.value,
         seeds=tuple(range(first, first + _STUDY.seeds.value)),
-        dataset=_DATA.dataset.value,
-        data_dir=_DATA.data_dir.value,
+        **_DATA.values(),
     )
 
 
