@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 RUNS := runs
 REPORT := report
+# Report runs at once, each in a worker process: one per CPU core.
+WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 
 .PHONY: reproduce test study part1 part2 doctor report docs lint bench clean
 
@@ -49,12 +51,12 @@ doctor: $(STAMP)
 	$(PY) -m experiments.doctor --init=he_normal --output_dir=$(RUNS)/doctor_he
 
 report: $(STAMP)
-	$(PY) -m experiments.report --output_dir=$(REPORT)
+	$(PY) -m experiments.report --output_dir=$(REPORT) --workers=$(WORKERS)
 
 # Publishes what tests/report_test.py checks: results.json, report.md and
 # its figures (the HTML page embeds them and stays in report/).
 docs: $(STAMP)
-	$(PY) -m experiments.report --output_dir=$(REPORT) --readme=README.md
+	$(PY) -m experiments.report --output_dir=$(REPORT) --workers=$(WORKERS) --readme=README.md
 	rm -rf docs/results
 	mkdir -p docs/results/figures
 	cp $(REPORT)/results.json $(REPORT)/report.md docs/results/

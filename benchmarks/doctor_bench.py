@@ -9,11 +9,14 @@ MNIST's 28x28) to a temporary .keras file, then runs, alternately
             the floor of any doctor process)
   load:     the import plus keras.saving.load_model of the file
   doctor:   python -m experiments.doctor --model=resnet50.keras
-  + batch:  the same with --dataset=synthetic --batch_size=N (one forward
+  pass:     the import, load_model and one bare forward and backward pass
+            of N random images under a tf.GradientTape, no doctor: the floor
+            of any tool that looks at the signals of one batch
+  + batch:  the doctor with --dataset=synthetic --batch_size=N (one forward
             and one backward pass of N images)
 
-and prints a Markdown table of the median wall times, and what the doctor
-adds on top of the import.
+and prints a Markdown table of the median wall times, and what each adds
+on top of the import.
 
 Usage: python -m benchmarks.doctor_bench [--repeats=3] [--batch_size=8]
     [--input_size=224]
@@ -36,6 +39,21 @@ _BATCH_SIZE = flags.DEFINE_integer(
 _INPUT_SIZE = flags.DEFINE_integer(
     "input_size", 224, "ResNet50's input is input_size x input_size x 3.", 32
 )
+
+
+# One training-mode forward and backward pass, as the doctor's probe makes.
+_BARE_PASS = """
+import keras, numpy as np, tensorflow as tf
+m = keras.saving.load_model({model!r}, compile=False)
+rng = np.random.default_rng(0)
+x = tf.constant(rng.random(({batch}, {size}, {size}, 3), dtype=np.float32))
+y = tf.constant(rng.integers(0, 1000, size={batch}))
+with tf.GradientTape() as tape:
+    loss = tf.reduce_mean(
+        keras.losses.sparse_categorical_crossentropy(y, m(x, training=True))
+    )
+tape.gradient(loss, m.trainable_variables)
+"""
 
 
 def _save_resnet50(path, size):
@@ -92,6 +110,14 @@ def main(argv):
             f"keras.saving.load_model({model!r}, compile=False)",
         ],
         "doctor --model=resnet50.keras": doctor,
+        f"import + load_model + one forward/backward pass of "
+        f"{_BATCH_SIZE.value} images (no doctor)": [
+            sys.executable,
+            "-c",
+            _BARE_PASS.format(
+                model=model, batch=_BATCH_SIZE.value, size=_INPUT_SIZE.value
+            ),
+        ],
         f"doctor ... --dataset=synthetic --batch_size={_BATCH_SIZE.value}": [
             *doctor,
             "--dataset=synthetic",

@@ -251,14 +251,15 @@ def validate_positive_ints(flag_name):
 
 @dataclasses.dataclass(frozen=True)
 class StudyFlags:
-    """Holders of `--seeds`, `--cache_dir`, `--rerun`, `--engine` and
-    `--ray_address`: the flags of binaries that ask the study runner
-    (`keras_initstudy.study`) for many runs."""
+    """Holders of `--seeds`, `--cache_dir`, `--rerun`, `--engine`,
+    `--workers` and `--ray_address`: the flags of binaries that ask the
+    study runner (`keras_initstudy.study`) for many runs."""
 
     seeds: flags.FlagHolder
     cache_dir: flags.FlagHolder
     rerun: flags.FlagHolder
     engine: flags.FlagHolder
+    workers: flags.FlagHolder
     ray_address: flags.FlagHolder
 
 
@@ -295,8 +296,16 @@ def define_study_flags(cache_dir, seeds=1, seeds_help=None):
             "engine",
             "local",
             list(study.ENGINES),
-            "local: one run after another in this process; ray: each run a "
-            "Ray Tune trial (pip install 'keras_initstudy[distributed]').",
+            "local: the runs on this machine (see --workers); ray: each run "
+            "a Ray Tune trial (pip install 'keras_initstudy[distributed]').",
+        ),
+        workers=flags.DEFINE_integer(
+            "workers",
+            1,
+            "With --engine=local: runs at once, each in a worker process of "
+            "its own (1: one after another in this process). Records are the "
+            "same for any count; up to the number of CPU cores is faster.",
+            lower_bound=1,
         ),
         ray_address=flags.DEFINE_string(
             "ray_address",
@@ -308,12 +317,16 @@ def define_study_flags(cache_dir, seeds=1, seeds_help=None):
 
 
 def make_engine(holders, logdir=None):
-    """The engine `--engine` and `--ray_address` ask for (call in `main`).
+    """The engine `--engine`, `--workers` and `--ray_address` ask for (call
+    in `main`).
 
     Args:
         holders: a `StudyFlags`.
         logdir: where the runs write TensorBoard summaries (`--logdir`).
     """
     return study.make_engine(
-        holders.engine.value, address=holders.ray_address.value, logdir=logdir
+        holders.engine.value,
+        address=holders.ray_address.value,
+        logdir=logdir,
+        workers=holders.workers.value,
     )

@@ -70,6 +70,12 @@ class Dataset:
     name: str
     source: str
 
+    def __post_init__(self):
+        # Read-only, so the training loop may keep one tensor copy of each
+        # split for every run on this dataset (`training.as_tensor`).
+        for array in (self.x_train, self.y_train, self.x_test, self.y_test):
+            array.setflags(write=False)
+
     @property
     def num_classes(self):
         return _NUM_CLASSES

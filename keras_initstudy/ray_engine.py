@@ -58,30 +58,11 @@ def _import_ray(local):
     return ray, tune
 
 
-def _limit_threads(threads):
-    """Caps TensorFlow's inter-op pool at the trial's CPUs.
-
-    Trials share a node, and each TensorFlow would otherwise run as many
-    independent ops at once as the node has cores. The intra-op pool keeps
-    TensorFlow's default (the node's cores) on purpose: Eigen blocks a large
-    matrix product by the number of intra-op threads, so a different count
-    changes the last float32 bits of the evaluation losses, and a trial must
-    compute exactly the record a local run on the same machine computes.
-    """
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    except RuntimeError:
-        # A reused trial actor already configured (and started) TensorFlow.
-        pass
-
-
 def _trainable(config, specs, threads, report_every, logdir):
     """One Tune trial: one task's run, its loss curve, then its record."""
     from ray import tune
 
-    _limit_threads(threads)
+    study.limit_inter_op_threads(threads)
     record = study.execute(study.Task.from_spec(specs[config["key"]]), logdir)
     losses = record.get("train_loss") or []
     for i in range(report_every - 1, len(losses) - 1, report_every):

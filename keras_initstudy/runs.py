@@ -187,7 +187,7 @@ def run_classifier(config, dataset=None, callbacks=(), logdir=None):
         train_config,
         [monitor, *summaries, *callbacks],
     )
-    test_loss, test_accuracy = training.evaluate(
+    test_loss, test_accuracy, predictions = training.evaluate_with_predictions(
         model, dataset.x_test, dataset.y_test
     )
     for summary in summaries:
@@ -195,9 +195,7 @@ def run_classifier(config, dataset=None, callbacks=(), logdir=None):
             {"test/loss": test_loss, "test/accuracy": test_accuracy}
         )
     prior = diagnostics.prior_check(
-        dataset.y_train,
-        dataset.y_test,
-        training.predict_classes(model, dataset.x_test),
+        dataset.y_train, dataset.y_test, predictions
     )
     if not math.isfinite(test_loss):
         result["status"] = training.STATUS_DIVERGED

@@ -10,9 +10,10 @@ cache are read back, the missing ones are handed to the engine, and each
 record the engine returns is written into the cache (atomically) as soon as
 it arrives. An interrupted study therefore resumes where it stopped. The
 engine only computes: `LocalEngine` runs tasks one after another in this
-process (loading each dataset once); a distributed engine runs the same
-`execute` elsewhere and hands back the same records, so the cache cannot
-tell which engine made a run.
+process (loading each dataset once), or several at a time in worker
+processes on this machine; a distributed engine runs the same `execute`
+elsewhere and hands back the same records, so the cache cannot tell which
+engine made a run.
 
 Cache layout: `<cache_dir>/<kind>/<key>/task.json` (the task's spec) and
 `metrics.json` (the record, written last: its presence marks a finished
@@ -23,7 +24,13 @@ import dataclasses
 import functools
 import hashlib
 import json
+import multiprocessing
+import multiprocessing.connection
 import os
+import pickle
+import queue
+import signal
+import threading
 
 from keras_initstudy import data
 from keras_initstudy import deep_relu
@@ -192,37 +199,152 @@ class EngineUnavailableError(EngineError):
     """The engine asked for needs a package that is not installed."""
 
 
+def limit_inter_op_threads(threads):
+    """Caps TensorFlow's inter-op pool, for processes that share a machine.
+
+    Several runs at once on one machine would otherwise each run as many
+    independent ops at once as the machine has cores. The intra-op pool
+    keeps TensorFlow's default (the machine's cores) on purpose: Eigen
+    blocks a large matrix product by the number of intra-op threads, so a
+    different count changes the last float32 bits of the evaluation losses,
+    and every engine must compute exactly the record a run in one process
+    on the same machine computes.
+    """
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        # This process already configured (and started) TensorFlow.
+        pass
+
+
+def _exit_with(parent):
+    """Ends this worker process as soon as its parent process is gone."""
+    multiprocessing.connection.wait([parent.sentinel])
+    os._exit(1)
+
+
+def _picklable(error):
+    """`error`, or a RuntimeError with its text if it cannot be pickled."""
+    try:
+        pickle.dumps(error)
+    except Exception:  # Any pickling failure: send the text instead.
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
+
+
+def _serve(todo, results, logdir):
+    """A worker process of `LocalEngine`: runs tasks until it gets None."""
+    # Ctrl-C reaches the whole process group: the driver decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(
+        target=_exit_with, args=(multiprocessing.parent_process(),), daemon=True
+    ).start()
+    limit_inter_op_threads(1)
+    while (task := todo.get()) is not None:
+        try:
+            results.put((task.key, execute(task, logdir), None))
+        except Exception as e:  # Handed to the driver, which raises it.
+            results.put((task.key, None, _picklable(e)))
+
+
 class LocalEngine:
-    """Runs tasks one after another in this process (the default engine).
+    """Runs tasks on this machine (the default engine).
+
+    With one worker (the default) the tasks run one after another in this
+    process. With `workers=N` they run N at a time, each worker a process
+    of its own (started with the "spawn" method when `run` starts, stopped
+    when it returns): a small model's training step leaves cores idle that
+    a second run can use. Records come back to this process, which hands
+    them over as they finish, so only this process writes the cache. Every
+    worker keeps TensorFlow's intra-op threads at the default (see
+    `limit_inter_op_threads`), so its records equal those of a run in one
+    process, bit for bit.
 
     Args:
         logdir: a folder for the runs' TensorBoard summaries (see
             `execute`), or None. Only runs that execute write summaries;
             cached ones wrote theirs when they ran.
+        workers: how many runs at once (1: in this process).
     """
 
     name = "local"
 
-    def __init__(self, logdir=None):
+    def __init__(self, logdir=None, workers=1):
+        if workers < 1:
+            raise ValueError(f"`workers` must be >= 1. Received: {workers}")
         self.logdir = logdir
+        self.workers = int(workers)
 
     def run(self, tasks, on_record):
-        """Calls `on_record(task, record)` for each task, in order."""
-        for task in tasks:
-            on_record(task, execute(task, self.logdir))
+        """Calls `on_record(task, record)` for each task as it finishes.
+
+        Raises:
+            EngineError: a worker process died (the records delivered before
+                are cached); any error of a run, as the run raised it.
+        """
+        tasks = list(tasks)
+        if self.workers == 1 or len(tasks) < 2:
+            for task in tasks:
+                on_record(task, execute(task, self.logdir))
+            return
+        context = multiprocessing.get_context("spawn")
+        todo, results = context.Queue(), context.Queue()
+        count = min(self.workers, len(tasks))
+        for task in [*tasks, *[None] * count]:
+            todo.put(task)
+        workers = [
+            context.Process(
+                target=_serve, args=(todo, results, self.logdir), daemon=True
+            )
+            for _ in range(count)
+        ]
+        for worker in workers:
+            worker.start()
+        pending = {task.key: task for task in tasks}
+        try:
+            while pending:
+                try:
+                    key, record, error = results.get(timeout=0.5)
+                except queue.Empty:
+                    dead = [w.exitcode for w in workers if w.exitcode]
+                    if dead:
+                        raise EngineError(
+                            f"a worker process died (exit code {dead[0]}) "
+                            f"with {len(pending)} of {len(tasks)} runs not "
+                            "done; the others are cached, run again to "
+                            "resume"
+                        ) from None
+                    continue
+                if error is not None:
+                    raise error
+                on_record(pending.pop(key), record)
+        finally:
+            if pending:
+                # Stopped early: tasks left in the queue are dropped.
+                todo.cancel_join_thread()
+                for worker in workers:
+                    worker.terminate()
+            for worker in workers:
+                worker.join()
+            todo.close()
+            results.close()
 
 
 ENGINES = ("local", "ray")
 
 
-def make_engine(name="local", address=None, logdir=None, **options):
-    """The engine a binary's `--engine` and `--ray_address` ask for.
+def make_engine(name="local", address=None, logdir=None, workers=1, **options):
+    """The engine a binary's `--engine`, `--workers` and `--ray_address`
+    ask for.
 
     Args:
-        name: "local" (this process, no extra packages) or "ray" (Ray Tune
+        name: "local" (this machine, no extra packages) or "ray" (Ray Tune
             trials, see `keras_initstudy.ray_engine`).
         address: for "ray", the cluster to join (None: a local instance).
         logdir: a folder for the runs' TensorBoard summaries, or None.
+        workers: for "local", runs at once (see `LocalEngine`).
         **options: for "ray", more `ray_engine.RayEngine` arguments
             (`cpus_per_trial`, `max_failures`, ...).
 
@@ -239,7 +361,12 @@ def make_engine(name="local", address=None, logdir=None, **options):
                 "Ray options (--ray_address) need --engine=ray. Received: "
                 f"address={address!r}, options={options}"
             )
-        return LocalEngine(logdir)
+        return LocalEngine(logdir, workers=workers)
+    if workers != 1:
+        raise ValueError(
+            "--workers is for --engine=local; Ray runs one trial per "
+            f"cpus_per_trial CPUs of the cluster. Received: workers={workers}"
+        )
     if name == "ray":
         # Imported here so that the local engine never needs Ray.
         from keras_initstudy import ray_engine

@@ -12,6 +12,7 @@ iteration 0, in `on_train_batch_end` for the update just made).
 
 import dataclasses
 import math
+import weakref
 
 import keras
 import numpy as np
@@ -124,12 +125,41 @@ def minibatch_indices(num_examples, batch_size, iterations, seed):
         done += per_pass
 
 
-def evaluate(model, x, y, batch_size=10_000):
-    """Returns `(mean cross-entropy loss, accuracy)` of a logits model."""
-    total_loss, correct = 0.0, 0
+# Tensors of read-only NumPy arrays, by the array's id; an entry goes when
+# its array is garbage collected.
+_TENSORS = {}
+
+
+def as_tensor(array):
+    """`array` as a tensor, copied once per read-only NumPy array.
+
+    Every run of a study trains on the same dataset arrays (`data.Dataset`
+    makes them read-only), so the copy into a tensor is made at the first
+    run and reused by the next ones. A writable array may change between
+    calls and is converted anew each time.
+    """
+    if not isinstance(array, np.ndarray) or array.flags.writeable:
+        return tf.convert_to_tensor(array)
+    key = id(array)
+    tensor = _TENSORS.get(key)
+    if tensor is None:
+        tensor = tf.convert_to_tensor(array)
+        _TENSORS[key] = tensor
+        weakref.finalize(array, _TENSORS.pop, key, None)
+    return tensor
+
+
+def evaluate_with_predictions(model, x, y, batch_size=10_000):
+    """`(mean cross-entropy loss, accuracy, argmax classes)` in one pass.
+
+    One forward pass serves both the test metrics and the predictions that
+    `diagnostics.prior_check` inspects.
+    """
+    x_all, y_all = as_tensor(x), as_tensor(y)
+    total_loss, correct, classes = 0.0, 0, []
     for start in range(0, len(x), batch_size):
-        xb = tf.constant(x[start : start + batch_size])
-        yb = tf.constant(y[start : start + batch_size])
+        xb = x_all[start : start + batch_size]
+        yb = y_all[start : start + batch_size]
         logits = model(xb, training=False)
         losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
             labels=yb, logits=logits
@@ -138,16 +168,22 @@ def evaluate(model, x, y, batch_size=10_000):
         correct += int(
             tf.reduce_sum(tf.cast(tf.argmax(logits, axis=1) == yb, tf.int32))
         )
-    return total_loss / len(x), correct / len(x)
+        classes.append(np.argmax(keras.ops.convert_to_numpy(logits), axis=1))
+    return total_loss / len(x), correct / len(x), np.concatenate(classes)
+
+
+def evaluate(model, x, y, batch_size=10_000):
+    """Returns `(mean cross-entropy loss, accuracy)` of a logits model."""
+    loss, accuracy, _ = evaluate_with_predictions(model, x, y, batch_size)
+    return loss, accuracy
 
 
 def predict_classes(model, x, batch_size=10_000):
     """Returns the argmax class of a logits model for every example."""
+    x_all = as_tensor(x)
     out = []
     for start in range(0, len(x), batch_size):
-        logits = model(
-            tf.constant(x[start : start + batch_size]), training=False
-        )
+        logits = model(x_all[start : start + batch_size], training=False)
         out.append(np.argmax(keras.ops.convert_to_numpy(logits), axis=1))
     return np.concatenate(out)
 
@@ -170,11 +206,18 @@ def train(model, x, y, config, callbacks=()):
     """
     optimizer = make_optimizer(config.optimizer, config.effective_learning_rate)
     optimizer.build(model.trainable_variables)
-    eval_x = tf.constant(x[: config.eval_size])
-    eval_y = tf.constant(y[: config.eval_size])
+    # The data stays in tensors; a step gathers its minibatch by index.
+    x_all, y_all = as_tensor(x), as_tensor(y)
+    eval_x, eval_y = x_all[: config.eval_size], y_all[: config.eval_size]
 
-    @tf.function(reduce_retracing=True)
-    def train_step(xb, yb):
+    # No AutoGraph: the step has no tensor-dependent Python control flow,
+    # and converting it costs more than the tracing itself.
+    @tf.function(
+        input_signature=[tf.TensorSpec([config.batch_size], tf.int64)],
+        autograph=False,
+    )
+    def train_step(idx):
+        xb, yb = tf.gather(x_all, idx), tf.gather(y_all, idx)
         with tf.GradientTape() as tape:
             loss = _cross_entropy(yb, model(xb, training=True))
         grads = tape.gradient(loss, model.trainable_variables)
@@ -183,7 +226,7 @@ def train(model, x, y, config, callbacks=()):
         )
         return loss
 
-    @tf.function
+    @tf.function(autograph=False)
     def eval_loss():
         return _cross_entropy(eval_y, model(eval_x, training=False))
 
@@ -201,7 +244,7 @@ def train(model, x, y, config, callbacks=()):
         len(x), config.batch_size, config.iterations, config.seed
     )
     for iteration, idx in enumerate(batches, start=1):
-        loss = float(train_step(tf.constant(x[idx]), tf.constant(y[idx])))
+        loss = float(train_step(tf.constant(idx, tf.int64)))
         train_losses.append(loss)
         logs = {"loss": loss}
         healthy = _healthy(loss, config)

@@ -161,6 +161,13 @@ _CASES = (
         "need --engine=ray",
     ),
     (
+        "report_workers_with_ray",
+        "report",
+        ["--engine=ray", "--workers=2", "--output_dir={out}"],
+        RUNTIME_ERROR,
+        "--workers is for --engine=local",
+    ),
+    (
         "report_unknown_section",
         "report",
         ["--sections=bogus", "--output_dir={out}"],

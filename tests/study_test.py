@@ -2,11 +2,14 @@
 
 import dataclasses
 import json
+import multiprocessing
 import os
+import signal
 
 import tensorflow as tf
 from absl.testing import parameterized
 
+from keras_initstudy import data
 from keras_initstudy import deep_relu
 from keras_initstudy import depth
 from keras_initstudy import regression
@@ -133,6 +136,86 @@ class StudyTest(tf.test.TestCase):
         (record,) = study.Study(cache_dir).records([task])
         direct = json.loads(json.dumps(toy.run(task.config)))
         self.assertEqual(record, direct)
+
+
+class WorkersTest(tf.test.TestCase):
+    """`LocalEngine(workers=2)`: worker processes, records as in-process."""
+
+    def setUp(self):
+        super().setUp()
+        testutil.mnist()  # Resolves the data folder for the workers too.
+
+    def tearDown(self):
+        # Whatever happened, the engine leaves no worker process behind.
+        self.assertEqual(multiprocessing.active_children(), [])
+        super().tearDown()
+
+    def test_records_equal_those_of_one_process(self):
+        tasks = [
+            study.Task(
+                "classifier",
+                dataclasses.replace(_SMALL, init=init, seed=seed),
+            )
+            for init in ("he_normal", "zeros")
+            for seed in (0, 1)
+        ] + [study.Task("toy", toy.ToyConfig(steps=2))]
+        cache_dir = self.create_tempdir().full_path
+        seen = []
+        pooled = study.Study(cache_dir, study.LocalEngine(workers=2)).records(
+            tasks, progress=seen.append
+        )
+        self.assertEqual([p.done for p in seen], [0, 1, 2, 3, 4, 5])
+        self.assertCountEqual(
+            [p.task.key for p in seen[1:]], [t.key for t in tasks]
+        )
+        self.assertLen(study.Cache(cache_dir).tasks(), len(tasks))
+        got = {}
+        study.LocalEngine().run(tasks, lambda t, r: got.__setitem__(t.key, r))
+        self.assertEqual(pooled, [got[t.key] for t in tasks])
+
+    def test_a_run_error_is_raised_as_the_run_raised_it(self):
+        empty = self.create_tempdir().full_path
+        tasks = [
+            study.Task("classifier", dataclasses.replace(_SMALL, seed=s))
+            for s in range(2)
+        ] + [
+            study.Task(
+                "classifier", dataclasses.replace(_SMALL, data_dir=empty)
+            )
+        ]
+        with self.assertRaisesRegex(data.DatasetError, "IDX file"):
+            study.LocalEngine(workers=2).run(tasks, lambda t, r: None)
+
+    def test_a_dead_worker_is_an_engine_error_after_cached_records(self):
+        tasks = [
+            study.Task("classifier", dataclasses.replace(_SMALL, seed=s))
+            for s in range(6)
+        ]
+        cache_dir = self.create_tempdir().full_path
+
+        def kill_a_worker(progress):
+            if progress.done == 1:
+                worker = multiprocessing.active_children()[0]
+                os.kill(worker.pid, signal.SIGKILL)
+
+        with self.assertRaisesRegex(
+            study.EngineError, r"worker process died \(exit code -9\)"
+        ):
+            study.Study(cache_dir, study.LocalEngine(workers=2)).records(
+                tasks, progress=kill_a_worker
+            )
+        cached = study.Cache(cache_dir).tasks()
+        self.assertNotEmpty(cached)
+        self.assertLess(len(cached), len(tasks))
+        for task in cached:
+            self.assertIn(task, tasks)
+
+    def test_workers_are_for_the_local_engine(self):
+        self.assertEqual(study.make_engine("local", workers=3).workers, 3)
+        with self.assertRaisesRegex(ValueError, "--workers is for"):
+            study.make_engine("ray", workers=2)
+        with self.assertRaisesRegex(ValueError, ">= 1"):
+            study.LocalEngine(workers=0)
 
 
 if __name__ == "__main__":
