@@ -6,6 +6,7 @@ calls `on_train_begin`, `on_train_batch_end` and `on_train_end` the same way
 """
 
 import contextlib
+import functools
 import sys
 import warnings
 
@@ -92,17 +93,14 @@ class SymmetryMonitor(_PeriodicRecorder):
         super().__init__(every, layer_names)
         self.atol = atol
         self._layers = []
+        self._screen = None
 
     def _record(self, iteration):
-        for layer in self._layers:
-            kernel = keras.ops.convert_to_numpy(layer.kernel)
-            bias = (
-                None
-                if layer.bias is None
-                else keras.ops.convert_to_numpy(layer.bias)
-            )
-            distinct, distance = diagnostics.symmetry_summary(
-                kernel, bias, self.atol
+        # One graph call screens every layer; the weights are read only
+        # when the screen cannot prove the units distinct (symmetric ones).
+        for layer, screen in zip(self._layers, self._screen(), strict=True):
+            distinct, distance = diagnostics.screened_symmetry_summary(
+                screen, functools.partial(_weights, layer), self.atol
             )
             entry = self.history[layer.name]
             entry["iteration"].append(iteration)
@@ -111,6 +109,7 @@ class SymmetryMonitor(_PeriodicRecorder):
 
     def _reset(self):
         self._layers = self._watched_layers()
+        self._screen = _symmetry_screen(self._layers)
         self.history = {
             layer.name: {
                 "iteration": [],
@@ -119,6 +118,45 @@ class SymmetryMonitor(_PeriodicRecorder):
             }
             for layer in self._layers
         }
+
+
+def _weights(layer):
+    """A layer's `(kernel, bias)` as NumPy (bias None if it has none)."""
+    bias = getattr(layer, "bias", None)
+    return (
+        keras.ops.convert_to_numpy(layer.kernel),
+        None if bias is None else keras.ops.convert_to_numpy(bias),
+    )
+
+
+def _symmetry_screen(layers):
+    """A traced function returning each layer's symmetry screen.
+
+    For every layer, `(spread, indices, rows)` as
+    `diagnostics.screened_symmetry_summary` takes it: the units' spread in
+    each coordinate (kernel rows, then the bias), and the
+    `diagnostics.SCREEN_ROWS` coordinates of largest spread (largest
+    first, lowest index first among equals, as `np.argmax` picks). A few
+    kilobytes leave the graph instead of every kernel.
+    """
+
+    @tf.function(autograph=False)
+    def screen():
+        out = []
+        for layer in layers:
+            kernel = tf.convert_to_tensor(layer.kernel)
+            rows = tf.reshape(kernel, [-1, kernel.shape[-1]])
+            bias = getattr(layer, "bias", None)
+            if bias is not None:
+                rows = tf.concat([rows, tf.reshape(bias, [1, -1])], axis=0)
+            spread = tf.reduce_max(rows, axis=1) - tf.reduce_min(rows, axis=1)
+            top = tf.math.top_k(
+                spread, k=min(diagnostics.SCREEN_ROWS, rows.shape[0])
+            )
+            out.append((spread, top.indices, tf.gather(rows, top.indices)))
+        return out
+
+    return screen
 
 
 class ActivationStats(_PeriodicRecorder):
@@ -171,9 +209,10 @@ class ActivationStats(_PeriodicRecorder):
             self.history[key].append(stats[key])
 
     def _reset(self):
-        # One probe per fit: building the probe model costs more than a pass.
+        # One probe per fit, compiled: it probes the same batch every few
+        # iterations, and a traced pass costs a quarter of an eager one.
         self._probe = signals.Probe(
-            self.model, self._watched_layers(), bins=None
+            self.model, self._watched_layers(), bins=None, compiled=True
         )
         self.history = {"iteration": [], "verdict": [], "layers": []}
         self.history.update({key: [] for key in self.KEYS})

@@ -7,6 +7,9 @@ share one implementation.
 import numpy as np
 
 SYMMETRY_ATOL = 1e-6
+# How many coordinates (those that spread the units most) the symmetry
+# screen tries; the first of them is the one `max_distance` reads.
+SCREEN_ROWS = 8
 
 
 def unit_vectors(kernel, bias=None):
@@ -82,11 +85,19 @@ class _Coordinates:
             np.concatenate(spreads) if spreads else np.zeros(0, np.float32)
         )
 
+    @property
+    def units(self):
+        return self._rows.shape[1]
+
     def row(self, index):
         """Coordinate `index` over the units, in float64."""
         if index < len(self._rows):
             return self._rows[index].astype(np.float64)
         return self.bias.reshape(-1).astype(np.float64)
+
+    def top(self, count):
+        """The `count` coordinates that spread the units most."""
+        return np.argsort(self.spread, kind="stable")[-count:]
 
     def max_distance(self):
         if not self.spread.size:
@@ -94,7 +105,7 @@ class _Coordinates:
         row = self.row(int(np.argmax(self.spread)))
         return float(row.max() - row.min())
 
-    def isolated(self, atol, coordinates=8):
+    def isolated(self, atol, coordinates=SCREEN_ROWS):
         """Marks units farther than `atol` from every other unit, cheaply.
 
         The greedy pass of `symmetry_groups` compares each unit with every
@@ -106,12 +117,11 @@ class _Coordinates:
         and leaving it out of the greedy pass changes no other group. The
         coordinates that spread the units most are the ones tried.
         """
-        units = self._rows.shape[1]
+        units = self.units
         isolated = np.zeros(units, dtype=bool)
         if units < 2 or not self.spread.size:
             return isolated
-        top = np.argsort(self.spread, kind="stable")[-coordinates:]
-        for j in top:
+        for j in self.top(coordinates):
             if self.spread[j] <= atol:
                 continue
             values = self.row(int(j))
@@ -121,6 +131,37 @@ class _Coordinates:
             far_right = np.concatenate([gaps, [True]])
             isolated[order] |= far_left & far_right
         return isolated
+
+
+class _Screen(_Coordinates):
+    """`_Coordinates` known only by their spread and their top rows.
+
+    `max_distance` reads the first coordinate of largest spread (as
+    `np.argmax` picks it), the screen's first row.
+    """
+
+    def __init__(self, spread, indices, rows):
+        self.spread = spread
+        self._top = dict(zip(indices.tolist(), rows, strict=True))
+        self._units = rows.shape[1]
+
+    @property
+    def indices(self):
+        return self._top.keys()
+
+    @property
+    def units(self):
+        return self._units
+
+    def row(self, index):
+        return self._top[index].astype(np.float64)
+
+    def top(self, count):
+        # The screen's rows, largest spread first: the `count` largest. Ties
+        # may pick other coordinates than `_Coordinates.top`; a unit either
+        # screen marks isolated is in a group of its own, so the groups are
+        # the same.
+        return list(self._top)[:count]
 
 
 def distinct_units(kernel, bias=None, atol=SYMMETRY_ATOL):
@@ -143,6 +184,39 @@ def symmetry_summary(kernel, bias=None, atol=SYMMETRY_ATOL):
     coordinates = _Coordinates(kernel, bias)
     groups = _groups(coordinates, coordinates.isolated(atol), atol)
     return len(groups), coordinates.max_distance()
+
+
+def screened_symmetry_summary(screen, weights, atol=SYMMETRY_ATOL):
+    """`symmetry_summary` from a screen computed elsewhere, e.g. in a graph.
+
+    The screen is what `symmetry_summary` reads of a layer before its greedy
+    pass: the spread of every coordinate over the units (`max - min` per
+    row of `_Coordinates`, in the weights' dtype) and the rows of the
+    coordinates that spread the units most. When the screen proves every
+    unit distinct, as it does for any random init, the weights themselves
+    are never needed; otherwise `weights()` returns `(kernel, bias)` for the
+    greedy pass. The result equals `symmetry_summary(kernel, bias, atol)`.
+
+    Args:
+        screen: `(spread, indices, rows)`: the spread of each coordinate
+            (bias last), the indices of the `SCREEN_ROWS` (or fewer)
+            coordinates with the largest spread, the largest first, and
+            those coordinates over the units, one row each.
+        weights: a callable returning the layer's `(kernel, bias)`.
+        atol: see `symmetry_groups`.
+    """
+    spread, indices, rows = (np.asarray(a) for a in screen)
+    coordinates = _Screen(spread, indices, rows)
+    full = None
+    if spread.size and int(np.argmax(spread)) not in coordinates.indices:
+        # Only with NaN weights can the screen's first row differ.
+        full = _Coordinates(*weights())
+    distance = (full or coordinates).max_distance()
+    isolated = coordinates.isolated(atol)
+    if isolated.all():
+        return len(isolated), distance
+    groups = _groups(full or _Coordinates(*weights()), isolated, atol)
+    return len(groups), distance
 
 
 def label_entropy(labels, num_classes=None):

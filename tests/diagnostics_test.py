@@ -93,6 +93,46 @@ class SymmetryGroupsTest(tf.test.TestCase, parameterized.TestCase):
                 ),
             )
 
+    @parameterized.named_parameters(
+        (kind, kind)
+        for kind in (
+            "random",
+            "identical",
+            "few_groups",
+            "near_ties",
+            "bias_only",
+            "nan",
+        )
+    )
+    def test_screened_summary_equals_the_summary(self, kind):
+        kernel, bias = _layer("random" if kind == "nan" else kind, 0)
+        kernel = kernel.astype(np.float32)
+        if kind == "nan":
+            kernel[3, 5] = np.nan  # A diverged run's last weights.
+        bias = None if bias is None else bias.astype(np.float32)
+        rows = kernel.reshape(-1, kernel.shape[-1])
+        if bias is not None:
+            rows = np.concatenate([rows, bias[None]])
+        spread = rows.max(axis=1) - rows.min(axis=1)
+        # Largest first, lowest index first among equals (as tf.math.top_k).
+        order = sorted(range(len(spread)), key=lambda i: (-spread[i], i))
+        top = np.array(order[: diagnostics.SCREEN_ROWS])
+        fetched = []
+
+        def weights():
+            fetched.append(True)
+            return kernel, bias
+
+        np.testing.assert_equal(  # NaN equals NaN here.
+            diagnostics.screened_symmetry_summary(
+                (spread, top, rows[top]), weights
+            ),
+            diagnostics.symmetry_summary(kernel, bias),
+        )
+        if kind != "nan":
+            # Distinct units are proven distinct by the screen alone.
+            self.assertEqual(bool(fetched), kind not in ("random", "bias_only"))
+
 
 class PriorCheckTest(tf.test.TestCase):
     def test_label_entropy(self):

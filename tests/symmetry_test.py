@@ -107,6 +107,45 @@ class SymmetryMonitorTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "every=0"):
             callbacks.SymmetryMonitor(every=0)
 
+    def test_graph_screen_records_what_numpy_computes(self):
+        # Every layer kind the monitor meets: random, symmetric, grouped
+        # (two prototypes), without bias, and with a NaN weight.
+        rng = np.random.default_rng(0)
+        prototypes = rng.normal(0, 0.1, (20, 2)).astype(np.float32)
+        weights = {
+            "random": [rng.normal(0, 0.1, (20, 12)), rng.normal(0, 1, 12)],
+            "constant": [np.full((20, 12), 0.05), np.zeros(12)],
+            "groups": [prototypes[:, np.arange(12) % 2], np.zeros(12)],
+            "no_bias": [np.zeros((20, 12))],
+            "nan": [np.where(np.eye(20, 12) > 0, np.nan, 0.1), np.zeros(12)],
+        }
+        inputs = keras.Input((20,))
+        outputs = [
+            keras.layers.Dense(12, name=name, use_bias=len(w) == 2)(inputs)
+            for name, w in weights.items()
+        ]
+        model = keras.Model(inputs, outputs)
+        for name, w in weights.items():
+            model.get_layer(name).set_weights([np.float32(a) for a in w])
+        monitor = callbacks.SymmetryMonitor(layer_names=list(weights))
+        monitor.set_model(model)
+        monitor.on_train_begin()
+        for name, w in weights.items():
+            kernel, bias = (
+                np.float32(w[0]),
+                np.float32(w[1]) if w[1:] else None,
+            )
+            distinct, distance = diagnostics.symmetry_summary(kernel, bias)
+            entry = monitor.history[name]
+            self.assertEqual(entry["distinct_units"], [distinct], name)
+            np.testing.assert_equal(
+                entry["max_pairwise_distance"], [distance], name
+            )
+        self.assertEqual(
+            [monitor.history[n]["distinct_units"][0] for n in weights],
+            [12, 1, 2, 1, 12],
+        )
+
 
 class ConstantInitTest(tf.test.TestCase):
     def test_one_distinct_unit_at_every_iteration(self):
