@@ -1,18 +1,23 @@
-"""Times the sweep on the local engine and on Ray Tune, on this machine.
+"""Times the sweep on the local engine, local workers and Ray Tune.
 
 The same sweep (every initializer that builds the MLP x the three
 activations x `--seeds` seeds, the default budget of 100 minibatches of
 100 on a 784-128-10 net) runs once per engine and repeat, each time into a
-fresh cache folder, so every run is computed. The engines alternate (the
-order flips every repeat) so that both see the same machine load. The Ray
-time is the whole `sweep.run`: starting a local Ray instance with this
-machine's CPUs, one Tune trial per run (1 CPU each), stopping Ray. Before
-timing, the driver loads MNIST and trains one tiny run so that neither
-engine pays the process's one-time start-up.
+fresh cache folder, so every run is computed: on the local engine in this
+process, on the local engine with one worker process per CPU
+(`LocalEngine(workers=N)`), and on Ray Tune. The engines take turns (the
+order rotates every repeat) so that all see the same machine load. The
+workers' and Ray's times are the whole `sweep.run`: starting the worker
+processes (each imports TensorFlow and loads MNIST), or a local Ray
+instance with this machine's CPUs, one Tune trial per run (1 CPU each),
+and stopping Ray. Before timing, the driver loads MNIST and trains one
+tiny run so that the in-process engine does not pay the process's
+start-up.
 
-Printed: a Markdown table of wall times, runs per second and the ratio Ray /
-local, the load average before and after, and a scale-out estimate for
-10,000 runs from the measured cost of one Ray trial on one CPU.
+Printed: a Markdown table of wall times, runs per second and each
+engine's time over the in-process one, the load average before and after,
+and a scale-out estimate for 10,000 runs from the measured cost of one Ray
+trial on one CPU.
 
 Usage: python -m benchmarks.sweep_engines_bench [--seeds=5] [--repeats=1]
     (with KERAS_INITSTUDY_DATA_DIR set, or --data_dir)
@@ -62,20 +67,22 @@ def main(argv):
     )
     study.execute(study.Task("classifier", warm))
     cpus = os.cpu_count()
-    times = {"local": [], "ray": []}
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as storage:
         engines = {
             "local": study.LocalEngine(),
+            "workers": study.LocalEngine(workers=cpus),
             "ray": ray_engine.RayEngine(storage_path=storage),
         }
+        times = {name: [] for name in engines}
+        names = list(engines)
         for repeat in range(_REPEATS.value):
-            order = ("local", "ray") if repeat % 2 == 0 else ("ray", "local")
-            for name in order:
+            shift = repeat % len(names)
+            for name in names[shift:] + names[:shift]:
                 times[name].append(_time_sweep(config, engines[name]))
     load_after = os.getloadavg()
-    local = statistics.median(times["local"])
-    ray = statistics.median(times["ray"])
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    local, ray = medians["local"], medians["ray"]
     print(
         f"{n_runs} runs (every initializer that builds the MLP x "
         f"{len(config.activations)} activations x {_SEEDS.value} seeds), "
@@ -83,13 +90,20 @@ def main(argv):
         f"average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} "
         "after.\n"
     )
-    print("| engine | wall time (s) | runs per second | runs (s) |")
-    print("|---|---:|---:|---|")
-    for name, median in (("local", local), ("ray (local instance)", ray)):
-        key = name.split()[0]
-        each = ", ".join(f"{t:.1f}" for t in times[key])
-        print(f"| {name} | {median:.1f} | {n_runs / median:.2f} | {each} |")
-    print(f"\nratio ray / local: {ray / local:.2f}\n")
+    labels = {
+        "local": "local (in this process)",
+        "workers": f"local, --workers={cpus}",
+        "ray": "ray (local instance)",
+    }
+    print("| engine | wall time (s) | runs per second | / local | runs (s) |")
+    print("|---|---:|---:|---:|---|")
+    for name, median in medians.items():
+        each = ", ".join(f"{t:.1f}" for t in times[name])
+        print(
+            f"| {labels[name]} | {median:.1f} | {n_runs / median:.2f} | "
+            f"{median / local:.2f} | {each} |"
+        )
+    print()
     # One CPU slot spends this long per run on Ray, overheads included.
     per_trial = ray * cpus / n_runs
     print(

@@ -4,7 +4,9 @@ What stays is either no record or the previous complete one, byte for byte;
 the exit code is 128 + the signal number, as a shell reports it.
 
 Each case starts a real `experiments.mnist` run long enough to be stopped
-mid-training, waits for its "training:" log line and sends the signal.
+mid-training, waits for its "training:" log line and sends the signal. A
+sweep on local worker processes, stopped the same way after its first
+record, leaves no worker behind and only complete records in its cache.
 """
 
 import os
@@ -12,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import tensorflow as tf
 from absl.testing import parameterized
@@ -39,21 +42,41 @@ def _start(output_dir):
     )
 
 
-def _interrupt(proc, signum, timeout=300):
-    """Sends `signum` once the run logs that training began; its stderr."""
-    lines, seen = [], threading.Event()
+def _children(pid):
+    """The process ids of `pid`'s children (Linux /proc)."""
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(child) for child in f.read().split()]
+
+
+def _running(pid):
+    """Whether `pid` is a live process (not gone, not a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _interrupt(proc, signum, timeout=300, marker="] training:", seen=None):
+    """Sends `signum` once the run logs `marker`; its stderr.
+
+    `seen(proc)` is called just before the signal goes out.
+    """
+    lines, marked = [], threading.Event()
 
     def read():
         for line in proc.stderr:
             lines.append(line)
-            if "] training:" in line:
-                seen.set()
-        seen.set()  # The run ended on its own: do not wait any longer.
+            if marker in line:
+                marked.set()
+        marked.set()  # The run ended on its own: do not wait any longer.
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    seen.wait(timeout)
-    started = any("] training:" in line for line in lines)
+    marked.wait(timeout)
+    started = any(marker in line for line in lines)
+    if seen is not None:
+        seen(proc)
     proc.send_signal(signum)
     proc.wait(timeout)
     reader.join(timeout)
@@ -98,6 +121,56 @@ class InterruptTest(tf.test.TestCase, parameterized.TestCase):
                 after[name] = f.read()
         # No temporary files, no new record, the previous one unchanged.
         self.assertEqual(after, before)
+
+    def test_stopped_sweep_leaves_no_worker_behind(self):
+        out = self.create_tempdir().full_path
+        cache = os.path.join(out, "cache")
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "experiments.sweep",
+                "--workers=2",
+                "--seeds=4",
+                "--init=he_normal,xavier_normal",
+                "--activation=relu",
+                "--iterations=300",
+                f"--output_dir={out}",
+                f"--cache_dir={cache}",
+            ],
+            cwd=testutil.REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        children = []
+        started, stderr = _interrupt(
+            proc,
+            signal.SIGTERM,
+            marker="run 1/8 done",
+            seen=lambda p: children.extend(_children(p.pid)),
+        )
+        report = f"exit {proc.returncode}, stderr:\n{stderr[-3000:]}"
+        self.assertTrue(started, report)
+        self.assertEqual(proc.returncode, 143, report)
+        self.assertNotIn("Traceback", stderr)
+        # Two workers (and multiprocessing's resource tracker) were running.
+        self.assertGreaterEqual(len(children), 2, report)
+        deadline = time.monotonic() + 30
+        while any(map(_running, children)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        self.assertEqual([c for c in children if _running(c)], [])
+        # Only whole records: a run folder holds its record (written last)
+        # or only its task, never a temporary file.
+        done = 0
+        for kind in os.listdir(cache):
+            for key in os.listdir(os.path.join(cache, kind)):
+                files = sorted(os.listdir(os.path.join(cache, kind, key)))
+                self.assertIn(
+                    files, (["metrics.json", "task.json"], ["task.json"])
+                )
+                done += files == ["metrics.json", "task.json"]
+        self.assertBetween(done, 1, 7)
 
 
 class AtomicPathTest(tf.test.TestCase):
