@@ -140,20 +140,30 @@ def _symmetry_screen(layers):
     kilobytes leave the graph instead of every kernel.
     """
 
+    def spread(rows):
+        return tf.reduce_max(rows, axis=1) - tf.reduce_min(rows, axis=1)
+
     @tf.function(autograph=False)
     def screen():
         out = []
         for layer in layers:
             kernel = tf.convert_to_tensor(layer.kernel)
             rows = tf.reshape(kernel, [-1, kernel.shape[-1]])
+            count = rows.shape[0]
+            spreads = spread(rows)
             bias = getattr(layer, "bias", None)
             if bias is not None:
-                rows = tf.concat([rows, tf.reshape(bias, [1, -1])], axis=0)
-            spread = tf.reduce_max(rows, axis=1) - tf.reduce_min(rows, axis=1)
+                bias = tf.reshape(tf.convert_to_tensor(bias), [1, -1])
+                spreads = tf.concat([spreads, spread(bias)], axis=0)
             top = tf.math.top_k(
-                spread, k=min(diagnostics.SCREEN_ROWS, rows.shape[0])
+                spreads, k=min(diagnostics.SCREEN_ROWS, spreads.shape[0])
             )
-            out.append((spread, top.indices, tf.gather(rows, top.indices)))
+            # The kernel's rows by index; the bias is row `count`. (No
+            # concatenated copy of the kernel.)
+            picked = tf.gather(rows, tf.minimum(top.indices, count - 1))
+            if bias is not None:
+                picked = tf.where((top.indices == count)[:, None], bias, picked)
+            out.append((spreads, top.indices, picked))
         return out
 
     return screen
