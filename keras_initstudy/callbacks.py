@@ -129,44 +129,56 @@ def _weights(layer):
     )
 
 
+def _spread(rows):
+    return tf.reduce_max(rows, axis=1) - tf.reduce_min(rows, axis=1)
+
+
+@tf.function(autograph=False)
+def _screen(kernels, biases):
+    """Each layer's symmetry screen (see `_symmetry_screen`).
+
+    The weights come in as variables, so one trace serves every model with
+    the same weight shapes: a sweep traces it once, not once per run.
+    """
+    out = []
+    for kernel, bias in zip(kernels, biases, strict=True):
+        rows = tf.reshape(kernel, [-1, kernel.shape[-1]])
+        count = rows.shape[0]
+        spreads = _spread(rows)
+        if bias is not None:
+            bias = tf.reshape(bias, [1, -1])
+            spreads = tf.concat([spreads, _spread(bias)], axis=0)
+        top = tf.math.top_k(
+            spreads, k=min(diagnostics.SCREEN_ROWS, spreads.shape[0])
+        )
+        # The kernel's rows by index; the bias is row `count`. (No
+        # concatenated copy of the kernel.)
+        picked = tf.gather(rows, tf.minimum(top.indices, count - 1))
+        if bias is not None:
+            picked = tf.where((top.indices == count)[:, None], bias, picked)
+        out.append((spreads, top.indices, picked))
+    return out
+
+
+def _variable(weight):
+    """The backend variable behind a Keras weight (None stays None)."""
+    return None if weight is None else getattr(weight, "value", weight)
+
+
 def _symmetry_screen(layers):
-    """A traced function returning each layer's symmetry screen.
+    """A function returning each layer's symmetry screen.
 
     For every layer, `(spread, indices, rows)` as
     `diagnostics.screened_symmetry_summary` takes it: the units' spread in
     each coordinate (kernel rows, then the bias), and the
     `diagnostics.SCREEN_ROWS` coordinates of largest spread (largest
-    first, lowest index first among equals, as `np.argmax` picks). A few
-    kilobytes leave the graph instead of every kernel.
+    first, lowest index first among equals, as `np.argmax` picks). One
+    traced call per record; a few kilobytes leave the graph instead of
+    every kernel.
     """
-
-    def spread(rows):
-        return tf.reduce_max(rows, axis=1) - tf.reduce_min(rows, axis=1)
-
-    @tf.function(autograph=False)
-    def screen():
-        out = []
-        for layer in layers:
-            kernel = tf.convert_to_tensor(layer.kernel)
-            rows = tf.reshape(kernel, [-1, kernel.shape[-1]])
-            count = rows.shape[0]
-            spreads = spread(rows)
-            bias = getattr(layer, "bias", None)
-            if bias is not None:
-                bias = tf.reshape(tf.convert_to_tensor(bias), [1, -1])
-                spreads = tf.concat([spreads, spread(bias)], axis=0)
-            top = tf.math.top_k(
-                spreads, k=min(diagnostics.SCREEN_ROWS, spreads.shape[0])
-            )
-            # The kernel's rows by index; the bias is row `count`. (No
-            # concatenated copy of the kernel.)
-            picked = tf.gather(rows, tf.minimum(top.indices, count - 1))
-            if bias is not None:
-                picked = tf.where((top.indices == count)[:, None], bias, picked)
-            out.append((spreads, top.indices, picked))
-        return out
-
-    return screen
+    kernels = [_variable(layer.kernel) for layer in layers]
+    biases = [_variable(getattr(layer, "bias", None)) for layer in layers]
+    return functools.partial(_screen, kernels, biases)
 
 
 class ActivationStats(_PeriodicRecorder):
