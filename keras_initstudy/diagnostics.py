@@ -121,15 +121,19 @@ class _Coordinates:
         isolated = np.zeros(units, dtype=bool)
         if units < 2 or not self.spread.size:
             return isolated
-        for j in self.top(coordinates):
-            if self.spread[j] <= atol:
-                continue
-            values = self.row(int(j))
-            order = np.argsort(values, kind="stable")
-            gaps = np.diff(values[order]) > atol
-            far_left = np.concatenate([[True], gaps])
-            far_right = np.concatenate([gaps, [True]])
-            isolated[order] |= far_left & far_right
+        # Every tried coordinate at once, one row each (a spread of NaN is
+        # tried too, as `not nan <= atol`).
+        tried = [j for j in self.top(coordinates) if not self.spread[j] <= atol]
+        if not tried:
+            return isolated
+        values = np.stack([self.row(int(j)) for j in tried])
+        order = np.argsort(values, axis=1, kind="stable")
+        gaps = np.diff(np.take_along_axis(values, order, axis=1), axis=1) > atol
+        edge = np.ones((len(tried), 1), dtype=bool)
+        far = np.concatenate([edge, gaps], axis=1) & np.concatenate(
+            [gaps, edge], axis=1
+        )
+        isolated[order[far]] = True
         return isolated
 
 
