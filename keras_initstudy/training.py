@@ -178,16 +178,6 @@ def evaluate(model, x, y, batch_size=10_000):
     return loss, accuracy
 
 
-def predict_classes(model, x, batch_size=10_000):
-    """Returns the argmax class of a logits model for every example."""
-    x_all = as_tensor(x)
-    out = []
-    for start in range(0, len(x), batch_size):
-        logits = model(x_all[start : start + batch_size], training=False)
-        out.append(np.argmax(keras.ops.convert_to_numpy(logits), axis=1))
-    return np.concatenate(out)
-
-
 def train(model, x, y, config, callbacks=()):
     """Trains a logits classifier and returns its record.
 
