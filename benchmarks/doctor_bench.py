@@ -5,8 +5,8 @@ Saves keras.applications.ResNet50 (weights=None; 224x224x3 inputs, or
 MNIST's 28x28) to a temporary .keras file, then runs, alternately
 `--repeats` times (so every command sees the same machine load):
 
-  import:   python -c "import keras_initstudy.doctor"  (TensorFlow's import,
-            the floor of any doctor process)
+  import:   python -c "import keras_initstudy.diagnostics.doctor"
+            (TensorFlow's import, the floor of any doctor process)
   load:     the import plus keras.saving.load_model of the file
   doctor:   python -m experiments.doctor --model=resnet50.keras
   pass:     the import, load_model and one bare forward and backward pass
@@ -98,15 +98,15 @@ def main(argv):
         f"--output_dir={tmp}",
     ]
     commands = {
-        'import (python -c "import keras_initstudy.doctor")': [
+        'import (python -c "import keras_initstudy.diagnostics.doctor")': [
             sys.executable,
             "-c",
-            "import keras_initstudy.doctor",
+            "import keras_initstudy.diagnostics.doctor",
         ],
         "import + load_model(resnet50.keras)": [
             sys.executable,
             "-c",
-            "import keras_initstudy.doctor, keras; "
+            "import keras_initstudy.diagnostics.doctor, keras; "
             f"keras.saving.load_model({model!r}, compile=False)",
         ],
         "doctor --model=resnet50.keras": doctor,

@@ -31,8 +31,8 @@ import numpy as np  # noqa: E402
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from keras_initstudy import callbacks  # noqa: E402
-from keras_initstudy import models  # noqa: E402
+from keras_initstudy.diagnostics import callbacks  # noqa: E402
+from keras_initstudy.study import models  # noqa: E402
 
 _REPEATS = flags.DEFINE_integer("repeats", 11, "Runs of each.", 1)
 _STEPS = flags.DEFINE_integer("steps", 600, "Minibatches of 100 per run.", 1)

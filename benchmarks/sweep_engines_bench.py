@@ -33,10 +33,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from keras_initstudy import ray_engine  # noqa: E402
-from keras_initstudy import runs  # noqa: E402
-from keras_initstudy import study  # noqa: E402
-from keras_initstudy import sweep  # noqa: E402
+from keras_initstudy.study import engines  # noqa: E402
+from keras_initstudy.study import runner  # noqa: E402
+from keras_initstudy.study.engines import ray as ray_engine  # noqa: E402
+from keras_initstudy.study.kinds import classifier  # noqa: E402
+from keras_initstudy.study.kinds import sweep  # noqa: E402
 
 _SEEDS = flags.DEFINE_integer("seeds", 5, "Seeds per configuration.", 1)
 _REPEATS = flags.DEFINE_integer("repeats", 1, "Timed sweeps per engine.", 1)
@@ -62,24 +63,24 @@ def main(argv):
         seeds=tuple(range(_SEEDS.value)), data_dir=_DATA_DIR.value
     )
     n_runs = len(sweep.tasks(config))
-    warm = runs.ClassifierConfig(
+    warm = classifier.ClassifierConfig(
         init="he_normal", iterations=2, data_dir=_DATA_DIR.value
     )
-    study.execute(study.Task("classifier", warm))
+    runner.execute(runner.Task("classifier", warm))
     cpus = os.cpu_count()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as storage:
-        engines = {
-            "local": study.LocalEngine(),
-            "workers": study.LocalEngine(workers=cpus),
+        candidates = {
+            "local": engines.LocalEngine(),
+            "workers": engines.LocalEngine(workers=cpus),
             "ray": ray_engine.RayEngine(storage_path=storage),
         }
-        times = {name: [] for name in engines}
-        names = list(engines)
+        times = {name: [] for name in candidates}
+        names = list(candidates)
         for repeat in range(_REPEATS.value):
             shift = repeat % len(names)
             for name in names[shift:] + names[:shift]:
-                times[name].append(_time_sweep(config, engines[name]))
+                times[name].append(_time_sweep(config, candidates[name]))
     load_after = os.getloadavg()
     medians = {name: statistics.median(t) for name, t in times.items()}
     local, ray = medians["local"], medians["ray"]

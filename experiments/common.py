@@ -13,9 +13,10 @@ import time
 
 from absl import logging
 
-from keras_initstudy import data
-from keras_initstudy import records
-from keras_initstudy import study
+from keras_initstudy.study import data
+from keras_initstudy.study import engines
+from keras_initstudy.study import records
+from keras_initstudy.study import runner
 
 # What a user can get wrong that only shows at run time: flag values the
 # library rejects (ValueError), missing or malformed data (DatasetError),
@@ -24,7 +25,7 @@ from keras_initstudy import study
 RUNTIME_ERRORS = (
     data.DatasetError,
     records.OutputDirError,
-    study.EngineError,
+    engines.EngineError,
     OSError,
     ValueError,
 )
@@ -65,7 +66,7 @@ def _first_line(error):
 
 
 class StudyProgress:
-    """Reports `study.Study.records` progress: a Progbar over the runs on a
+    """Reports `runner.Study.records` progress: a Progbar over the runs on a
     terminal, one log line per run (elapsed, time left) on a pipe."""
 
     def __init__(self, stream=None):
@@ -97,7 +98,7 @@ class StudyProgress:
             done,
             todo,
             progress.task.kind,
-            study.describe(progress.task),
+            runner.describe(progress.task),
             elapsed,
             elapsed / done * (todo - done),
         )

@@ -20,8 +20,8 @@ from absl import flags
 from absl import logging
 
 from experiments import common
-from keras_initstudy import plots
-from keras_initstudy import records
+from keras_initstudy.study import plots
+from keras_initstudy.study import records
 
 _RUNS = flags.DEFINE_list(
     "runs", None, "Run folders (or metrics.json files) to compare."

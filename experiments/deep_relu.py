@@ -31,8 +31,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
-from keras_initstudy import deep_relu as deep_relu_lib  # noqa: E402
-from keras_initstudy import records  # noqa: E402
+from keras_initstudy.study import records  # noqa: E402
+from keras_initstudy.study.kinds import deep_relu as deep_relu_lib  # noqa: E402
 
 _MODE = flags.DEFINE_enum(
     "mode",

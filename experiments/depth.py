@@ -6,7 +6,7 @@ goes through a deep MLP (default 10 hidden layers of 500 units) and, layer
 by layer, we record the activations' mean, std and histogram, the std of
 the loss gradients with respect to the activations and to the weights,
 the saturated share (tanh, sigmoid) and the dead ReLUs, plus a verdict
-(see `keras_initstudy.signals.verdict`):
+(see `keras_initstudy.diagnostics.signals.verdict`):
 
 - small random N(0, 0.01²): the signal vanishes (tanh, relu, sigmoid);
 - large random N(0, 1): tanh and sigmoid saturate, relu explodes;
@@ -31,9 +31,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
-from keras_initstudy import depth as depth_lib  # noqa: E402
-from keras_initstudy import models  # noqa: E402
-from keras_initstudy import records  # noqa: E402
+from keras_initstudy.study import models  # noqa: E402
+from keras_initstudy.study import records  # noqa: E402
+from keras_initstudy.study.kinds import depth as depth_lib  # noqa: E402
 
 _DEPTH = flags.DEFINE_integer(
     "depth", 10, "Number of hidden layers.", lower_bound=1

@@ -28,11 +28,11 @@ from absl import logging  # noqa: E402
 
 from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
-from keras_initstudy import data  # noqa: E402
-from keras_initstudy import doctor  # noqa: E402
 from keras_initstudy import initializers  # noqa: E402
-from keras_initstudy import models  # noqa: E402
-from keras_initstudy import records  # noqa: E402
+from keras_initstudy.diagnostics import doctor  # noqa: E402
+from keras_initstudy.study import data  # noqa: E402
+from keras_initstudy.study import models  # noqa: E402
+from keras_initstudy.study import records  # noqa: E402
 
 _MODEL = flags.DEFINE_string(
     "model", None, "A saved .keras model; when unset, build the MLP below."

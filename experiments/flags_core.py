@@ -23,11 +23,11 @@ import dataclasses
 
 from absl import flags
 
-from keras_initstudy import data
 from keras_initstudy import initializers
-from keras_initstudy import models
-from keras_initstudy import study
-from keras_initstudy import training
+from keras_initstudy.study import data
+from keras_initstudy.study import engines
+from keras_initstudy.study import models
+from keras_initstudy.study import training
 
 
 @dataclasses.dataclass(frozen=True)
@@ -295,7 +295,7 @@ def define_study_flags(cache_dir, seeds=1, seeds_help=None):
         engine=flags.DEFINE_enum(
             "engine",
             "local",
-            list(study.ENGINES),
+            list(engines.ENGINES),
             "local: the runs on this machine (see --workers); ray: each run "
             "a Ray Tune trial (pip install 'keras_initstudy[distributed]').",
         ),
@@ -324,7 +324,7 @@ def make_engine(holders, logdir=None):
         holders: a `StudyFlags`.
         logdir: where the runs write TensorBoard summaries (`--logdir`).
     """
-    return study.make_engine(
+    return engines.make_engine(
         holders.engine.value,
         address=holders.ray_address.value,
         logdir=logdir,

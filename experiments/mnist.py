@@ -34,11 +34,11 @@ import keras  # noqa: E402
 
 from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
-from keras_initstudy import callbacks  # noqa: E402
 from keras_initstudy import initializers  # noqa: E402
-from keras_initstudy import plots  # noqa: E402
-from keras_initstudy import records  # noqa: E402
-from keras_initstudy import runs  # noqa: E402
+from keras_initstudy.diagnostics import callbacks  # noqa: E402
+from keras_initstudy.study import plots  # noqa: E402
+from keras_initstudy.study import records  # noqa: E402
+from keras_initstudy.study.kinds import classifier  # noqa: E402
 
 _INIT = flags.DEFINE_enum(
     "init", "zeros", initializers.names(), "Kernel initializer of every layer."
@@ -78,7 +78,7 @@ flags.adopt_module_key_flags(flags_core)
 
 
 def config_from_flags():
-    return runs.ClassifierConfig(
+    return classifier.ClassifierConfig(
         init=_INIT.value,
         bias_init=_BIAS_INIT.value,
         activation=_ACTIVATION.value,
@@ -144,9 +144,9 @@ def main(argv):
     logdir = None
     if _RUN.logdir.value:
         logdir = records.prepare_output_dir(
-            os.path.join(_RUN.logdir.value, runs.run_name(config))
+            os.path.join(_RUN.logdir.value, classifier.run_name(config))
         )
-    metrics = runs.run_classifier(
+    metrics = classifier.run_classifier(
         config,
         callbacks=[
             _training_started(config),

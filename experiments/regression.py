@@ -18,7 +18,8 @@ weight to weight from the very first step. Symmetry needs two units that
 compute the same function of the same inputs, i.e. a hidden layer, and
 these models have none.
 
-The work is `keras_initstudy.regression.run(config)`; this binary is flags,
+The work is `keras_initstudy.study.kinds.regression.run(config)`; this binary
+is flags,
 logging and files.
 
 Usage:
@@ -39,9 +40,9 @@ import numpy as np  # noqa: E402
 from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
 from keras_initstudy import initializers  # noqa: E402
-from keras_initstudy import plots  # noqa: E402
-from keras_initstudy import records  # noqa: E402
-from keras_initstudy import regression  # noqa: E402
+from keras_initstudy.study import plots  # noqa: E402
+from keras_initstudy.study import records  # noqa: E402
+from keras_initstudy.study.kinds import regression  # noqa: E402
 
 _RANDOM_INIT = flags.DEFINE_enum(
     "random_init",

@@ -7,7 +7,7 @@ into --output_dir:
   it, each with a verdict and measurements over seeds (values, mean, sd, n,
   min, max and a command that reruns one seed), plus the environment;
 - report.md and report.html (self-contained, figures embedded);
-- explorer.html when keras_initstudy.explorer is available;
+- explorer.html when keras_initstudy.report.explorer is available;
 - figures/*.png.
 
 Each run is cached under --cache_dir (default <output_dir>/cache), keyed by
@@ -32,8 +32,8 @@ from absl import logging  # noqa: E402
 
 from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
-from keras_initstudy import records  # noqa: E402
 from keras_initstudy import report  # noqa: E402
+from keras_initstudy.study import records  # noqa: E402
 
 _OUTPUT_DIR = flags.DEFINE_string(
     "output_dir", "report", "Where results.json, the pages and figures go."

@@ -7,7 +7,7 @@ the same number of iterations. Zeros and constants stay at (or near) the
 class prior, 11.35% on MNIST; small random, Xavier and He train.
 
 An initializer that needs an argument gets the one in
-`keras_initstudy.sweep.INIT_VALUES`; one
+`keras_initstudy.study.kinds.sweep.INIT_VALUES`; one
 that cannot build this MLP at all (e.g. a convolution-only initializer)
 is recorded with status "error" and its message, never left out.
 
@@ -35,9 +35,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
-from keras_initstudy import models  # noqa: E402
-from keras_initstudy import records  # noqa: E402
-from keras_initstudy import sweep as sweep_lib  # noqa: E402
+from keras_initstudy.study import models  # noqa: E402
+from keras_initstudy.study import records  # noqa: E402
+from keras_initstudy.study.kinds import sweep as sweep_lib  # noqa: E402
 
 _INIT = flags.DEFINE_list(
     "init",

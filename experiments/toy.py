@@ -14,7 +14,8 @@ tf.GradientTape on the squared error (y - t)² / 2 of one example. Zeros and
 any shared constant keep the two hidden units identical to the last bit at
 every step; random init makes them differ from the start.
 
-The numbers come from `keras_initstudy.toy.run(config)`; this binary prints
+The numbers come from `keras_initstudy.study.kinds.toy.run(config)`; this
+binary prints
 them and writes metrics.json.
 
 Usage:
@@ -34,9 +35,9 @@ import keras  # noqa: E402
 
 from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
-from keras_initstudy import models  # noqa: E402
-from keras_initstudy import records  # noqa: E402
-from keras_initstudy import toy  # noqa: E402
+from keras_initstudy.study import models  # noqa: E402
+from keras_initstudy.study import records  # noqa: E402
+from keras_initstudy.study.kinds import toy  # noqa: E402
 
 _INITS = flags.DEFINE_list(
     "inits",

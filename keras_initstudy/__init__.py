@@ -5,10 +5,10 @@ with them load again.
 """
 
 from keras_initstudy import initializers
-from keras_initstudy.gain import calculate_gain
 from keras_initstudy.initializers import check_shared_initializers
 from keras_initstudy.initializers import get
 from keras_initstudy.initializers import names
+from keras_initstudy.initializers.gain import calculate_gain
 
 __version__ = "0.1.0"
 

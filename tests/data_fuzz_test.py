@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 from hypothesis import strategies as st
 
-from keras_initstudy import data
+from keras_initstudy.study import data
 from tests import testutil
 
 # Items kept from each real split: small enough that a case takes

@@ -1,4 +1,5 @@
-"""Tests for keras_initstudy.data: IDX validation, lookup order, TFDS path."""
+"""Tests for keras_initstudy.study.data: IDX validation, lookup order, TFDS
+path."""
 
 import gzip
 import os
@@ -9,7 +10,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from absl.testing import parameterized
 
-from keras_initstudy import data
+from keras_initstudy.study import data
 from tests import testutil
 
 

@@ -12,8 +12,8 @@ import os
 
 import tensorflow as tf
 
-from keras_initstudy import deep_relu
-from keras_initstudy import signals
+from keras_initstudy.diagnostics import signals
+from keras_initstudy.study.kinds import deep_relu
 from tests import testutil
 
 # Width-256 layers: a layer's gain fluctuates by ~sqrt(2 / 256) ~ 9% in

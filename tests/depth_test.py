@@ -18,8 +18,8 @@ import os
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_initstudy import depth
-from keras_initstudy import signals
+from keras_initstudy.diagnostics import signals
+from keras_initstudy.study.kinds import depth
 from tests import testutil
 
 # The CS231n demo (Gaussian inputs 1000 x 500, 10 tanh layers of 500,

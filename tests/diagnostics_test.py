@@ -6,13 +6,14 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_initstudy import diagnostics
+from keras_initstudy.diagnostics import prior
+from keras_initstudy.diagnostics import symmetry
 from tests import testutil
 
 
 def _naive_groups(kernel, bias, atol):
     """The greedy pass over every unit, without the isolation shortcut."""
-    vectors = diagnostics.unit_vectors(kernel, bias).astype(np.float64)
+    vectors = symmetry.unit_vectors(kernel, bias).astype(np.float64)
     representatives, groups = [], []
     for unit, v in enumerate(vectors):
         if representatives:
@@ -57,24 +58,22 @@ class SymmetryGroupsTest(tf.test.TestCase, parameterized.TestCase):
     def test_matches_the_plain_greedy_pass(self, kind, seed):
         kernel, bias = _layer(kind, seed)
         self.assertEqual(
-            diagnostics.symmetry_groups(kernel, bias),
-            _naive_groups(kernel, bias, diagnostics.SYMMETRY_ATOL),
+            symmetry.symmetry_groups(kernel, bias),
+            _naive_groups(kernel, bias, symmetry.SYMMETRY_ATOL),
         )
 
     def test_counts(self):
-        self.assertEqual(diagnostics.distinct_units(*_layer("identical", 0)), 1)
-        self.assertEqual(diagnostics.distinct_units(*_layer("random", 0)), 40)
+        self.assertEqual(symmetry.distinct_units(*_layer("identical", 0)), 1)
+        self.assertEqual(symmetry.distinct_units(*_layer("random", 0)), 40)
         # Identical kernels, different biases: the units differ.
-        self.assertEqual(
-            diagnostics.distinct_units(*_layer("bias_only", 0)), 40
-        )
+        self.assertEqual(symmetry.distinct_units(*_layer("bias_only", 0)), 40)
 
     def test_max_pairwise_distance(self):
         kernel = np.array([[0.0, 1.0, 0.5], [2.0, 2.0, -1.0]])
         # Units (columns) 1 and 2 differ most: max(|1 - 0.5|, |2 + 1|) = 3.
-        self.assertAllClose(diagnostics.max_pairwise_distance(kernel), 3.0)
+        self.assertAllClose(symmetry.max_pairwise_distance(kernel), 3.0)
         self.assertEqual(
-            diagnostics.max_pairwise_distance(np.ones((4, 6)), np.ones(6)),
+            symmetry.max_pairwise_distance(np.ones((4, 6)), np.ones(6)),
             0.0,
         )
 
@@ -86,10 +85,10 @@ class SymmetryGroupsTest(tf.test.TestCase, parameterized.TestCase):
         kernel, bias = _layer(kind, 0)
         for k in (kernel, kernel[None].astype(np.float32)):
             self.assertEqual(
-                diagnostics.symmetry_summary(k, bias),
+                symmetry.symmetry_summary(k, bias),
                 (
-                    len(_naive_groups(k, bias, diagnostics.SYMMETRY_ATOL)),
-                    diagnostics.max_pairwise_distance(k, bias),
+                    len(_naive_groups(k, bias, symmetry.SYMMETRY_ATOL)),
+                    symmetry.max_pairwise_distance(k, bias),
                 ),
             )
 
@@ -116,7 +115,7 @@ class SymmetryGroupsTest(tf.test.TestCase, parameterized.TestCase):
         spread = rows.max(axis=1) - rows.min(axis=1)
         # Largest first, lowest index first among equals (as tf.math.top_k).
         order = sorted(range(len(spread)), key=lambda i: (-spread[i], i))
-        top = np.array(order[: diagnostics.SCREEN_ROWS])
+        top = np.array(order[: symmetry.SCREEN_ROWS])
         fetched = []
 
         def weights():
@@ -124,10 +123,10 @@ class SymmetryGroupsTest(tf.test.TestCase, parameterized.TestCase):
             return kernel, bias
 
         np.testing.assert_equal(  # NaN equals NaN here.
-            diagnostics.screened_symmetry_summary(
+            symmetry.screened_symmetry_summary(
                 (spread, top, rows[top]), weights
             ),
-            diagnostics.symmetry_summary(kernel, bias),
+            symmetry.symmetry_summary(kernel, bias),
         )
         if kind != "nan":
             # Distinct units are proven distinct by the screen alone.
@@ -137,12 +136,12 @@ class SymmetryGroupsTest(tf.test.TestCase, parameterized.TestCase):
 class PriorCheckTest(tf.test.TestCase):
     def test_label_entropy(self):
         self.assertAllClose(
-            diagnostics.label_entropy(np.repeat(np.arange(4), 5)), math.log(4)
+            prior.label_entropy(np.repeat(np.arange(4), 5)), math.log(4)
         )
-        self.assertEqual(diagnostics.label_entropy([3, 3, 3]), 0.0)
+        self.assertEqual(prior.label_entropy([3, 3, 3]), 0.0)
 
     def test_single_class(self):
-        check = diagnostics.prior_check(
+        check = prior.prior_check(
             y_train=[2, 2, 2, 0, 1], y_test=[2, 0, 1, 2], predictions=[2] * 4
         )
         self.assertTrue(check["predicts_single_class"])
@@ -155,7 +154,7 @@ class PriorCheckTest(tf.test.TestCase):
         self.assertAllClose(check["prior_loss"], -np.sum(p * np.log(p)))
 
     def test_several_classes(self):
-        check = diagnostics.prior_check([0, 0, 1], [0, 1], [0, 1])
+        check = prior.prior_check([0, 0, 1], [0, 1], [0, 1])
         self.assertFalse(check["predicts_single_class"])
         self.assertIsNone(check["predicted_class"])
         self.assertEqual(check["predicted_class_count"], 2)
@@ -163,13 +162,13 @@ class PriorCheckTest(tf.test.TestCase):
         self.assertFalse(check["matches_prior"])
 
     def test_single_class_other_than_prior(self):
-        check = diagnostics.prior_check([0, 0, 1], [0, 1], [1, 1])
+        check = prior.prior_check([0, 0, 1], [0, 1], [1, 1])
         self.assertTrue(check["predicts_single_class"])
         self.assertFalse(check["matches_prior"])
 
     def test_mnist_prior_is_digit_one(self):
         ds = testutil.mnist()
-        check = diagnostics.prior_check(
+        check = prior.prior_check(
             ds.y_train, ds.y_test, np.ones_like(ds.y_test)
         )
         self.assertEqual(check["prior_class"], 1)
@@ -184,7 +183,7 @@ class PriorCheckTest(tf.test.TestCase):
 
     def test_length_mismatch(self):
         with self.assertRaisesRegex(ValueError, "3 predictions for 2 labels"):
-            diagnostics.prior_check([0, 1], [0, 1], [0, 1, 1])
+            prior.prior_check([0, 1], [0, 1], [0, 1, 1])
 
 
 if __name__ == "__main__":

@@ -13,10 +13,10 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_initstudy import callbacks
-from keras_initstudy import doctor
-from keras_initstudy import models
-from keras_initstudy import runs
+from keras_initstudy.diagnostics import callbacks
+from keras_initstudy.diagnostics import doctor
+from keras_initstudy.study import models
+from keras_initstudy.study.kinds import classifier
 from tests import testutil
 
 
@@ -640,21 +640,25 @@ class VerdictAgreesWithTrainingTest(tf.test.TestCase):
     def test_errors_end_near_chance_and_clean_models_train(self):
         dataset = testutil.mnist()
         cases = {
-            "zeros": runs.ClassifierConfig(init="zeros"),
-            "constant": runs.ClassifierConfig(init="constant", init_value=0.05),
-            "ones_tanh": runs.ClassifierConfig(init="ones", activation="tanh"),
-            "he_relu": runs.ClassifierConfig(init="he_normal"),
-            "xavier_tanh": runs.ClassifierConfig(
+            "zeros": classifier.ClassifierConfig(init="zeros"),
+            "constant": classifier.ClassifierConfig(
+                init="constant", init_value=0.05
+            ),
+            "ones_tanh": classifier.ClassifierConfig(
+                init="ones", activation="tanh"
+            ),
+            "he_relu": classifier.ClassifierConfig(init="he_normal"),
+            "xavier_tanh": classifier.ClassifierConfig(
                 init="xavier_normal", activation="tanh"
             ),
         }
         for name, config in cases.items():
             report = doctor.examine(
-                runs.build_model(config),
+                classifier.build_model(config),
                 dataset.x_test[:256],
                 dataset.y_test[:256],
             )
-            record = runs.run_classifier(config, dataset)
+            record = classifier.run_classifier(config, dataset)
             accuracy = record["test_accuracy"]
             if report.has(doctor.ERROR):
                 self.assertLessEqual(accuracy, 0.2, name)

@@ -1,7 +1,7 @@
 """The explorer page: its data against results.json, and in a real browser.
 
 The page is built from real records: a tiny study (MNIST sweep, depth
-signals, the toy net) run once per test process through `study.Study`,
+signals, the toy net) run once per test process through `runner.Study`,
 with a results dict computed from those records the way results.json
 describes them (mean, sample sd, n, min, max per measurement).
 """
@@ -19,12 +19,12 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_initstudy import depth
-from keras_initstudy import explorer
-from keras_initstudy import runs
-from keras_initstudy import study
-from keras_initstudy import sweep
-from keras_initstudy import toy
+from keras_initstudy.report import explorer
+from keras_initstudy.study import runner
+from keras_initstudy.study.kinds import classifier
+from keras_initstudy.study.kinds import depth
+from keras_initstudy.study.kinds import sweep
+from keras_initstudy.study.kinds import toy
 from tests import testutil
 
 _SWEEP_INITS = ("zeros", "constant", "he_normal")
@@ -40,9 +40,9 @@ _SHOWN_RTOL = 5e-4
 def _tasks():
     return {
         explorer.SWEEP: [
-            study.Task(
+            runner.Task(
                 "classifier",
-                runs.ClassifierConfig(
+                classifier.ClassifierConfig(
                     init=init,
                     activation=activation,
                     hidden_units=(32,),
@@ -57,7 +57,7 @@ def _tasks():
             for seed in _SEEDS
         ],
         explorer.DEPTH: [
-            study.Task(
+            runner.Task(
                 "depth",
                 depth.DepthConfig(
                     depth=4,
@@ -73,7 +73,7 @@ def _tasks():
             for seed in _SEEDS
         ],
         explorer.TOY: [
-            study.Task("toy", toy.ToyConfig(seed=seed)) for seed in _SEEDS
+            runner.Task("toy", toy.ToyConfig(seed=seed)) for seed in _SEEDS
         ],
     }
 
@@ -161,10 +161,10 @@ def _results(groups):
 @functools.cache
 def _fixture():
     """(groups, results, page path), built once per test process."""
-    testutil.mnist()  # Resolves the data folder for study.execute.
+    testutil.mnist()  # Resolves the data folder for runner.execute.
     folder = tempfile.mkdtemp(prefix="explorer_test-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    cache = study.Study(os.path.join(folder, "cache"))
+    cache = runner.Study(os.path.join(folder, "cache"))
     groups = {
         section: list(zip(tasks, cache.records(tasks), strict=True))
         for section, tasks in _tasks().items()

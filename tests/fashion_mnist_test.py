@@ -13,8 +13,8 @@ from unittest import mock
 import numpy as np
 import tensorflow as tf
 
-from keras_initstudy import data
-from keras_initstudy import runs
+from keras_initstudy.study import data
+from keras_initstudy.study.kinds import classifier
 
 _INSTALL = "sudo apt-get install dataset-fashion-mnist"
 
@@ -48,8 +48,8 @@ class DebianFashionMnistTest(tf.test.TestCase):
 
     def test_zero_init_scores_the_share_of_its_one_class(self):
         ds = self.dataset
-        record = runs.run_classifier(
-            runs.ClassifierConfig(init="zeros", dataset="fashion_mnist"),
+        record = classifier.run_classifier(
+            classifier.ClassifierConfig(init="zeros", dataset="fashion_mnist"),
             dataset=ds,
         )
         self.assertEqual(record["status"], "ok")

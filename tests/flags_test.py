@@ -14,7 +14,7 @@ import re
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_initstudy import data
+from keras_initstudy.study import data
 from tests import testutil
 
 _EVERY = {"seed", "output_dir", "logdir"}

@@ -1,4 +1,5 @@
-"""Tests for keras_initstudy.gain: torch's gain table and kernel fans."""
+"""Tests for keras_initstudy.initializers.gain: torch's gain table and kernel
+fans."""
 
 import math
 
@@ -6,7 +7,7 @@ import keras
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_initstudy import gain
+from keras_initstudy.initializers import gain
 
 
 class CalculateGainTest(tf.test.TestCase, parameterized.TestCase):

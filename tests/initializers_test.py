@@ -20,9 +20,9 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_initstudy import diagnostics
 from keras_initstudy import initializers
-from keras_initstudy import runs
+from keras_initstudy.diagnostics import symmetry
+from keras_initstudy.study.kinds import classifier
 from tests import testutil
 
 # Shapes and their (fan_in, fan_out), computed by hand; the rectangular one
@@ -279,7 +279,7 @@ class ZeroHadamardTest(tf.test.TestCase, parameterized.TestCase):
             self.assertAllEqual(centre, np.eye(fan_in, fan_out))
         else:
             self.assertEqual(
-                diagnostics.distinct_units(centre), fan_out, "units differ"
+                symmetry.distinct_units(centre), fan_out, "units differ"
             )
             self.assertEqual(np.count_nonzero(centre), fan_in * fan_out)
         self.assertEqual(np.count_nonzero(a), np.count_nonzero(centre))
@@ -294,8 +294,8 @@ class ZeroHadamardTest(tf.test.TestCase, parameterized.TestCase):
         # 784 -> 1024 is dimension-increasing, so the hidden layer is
         # Hadamard-initialized (a partial identity would copy the blank top
         # rows of the images).
-        record = runs.run_classifier(
-            runs.ClassifierConfig(
+        record = classifier.run_classifier(
+            classifier.ClassifierConfig(
                 init="zero_hadamard",
                 hidden_units=(1024,),
                 # Per-iteration symmetry of 1024 units is slow and not the

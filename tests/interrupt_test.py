@@ -19,7 +19,7 @@ import time
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_initstudy import records
+from keras_initstudy.study import records
 from tests import testutil
 
 # Far more updates than the run gets to do before the signal.

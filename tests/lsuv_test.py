@@ -1,11 +1,11 @@
-"""Tests for keras_initstudy.lsuv on real MNIST batches."""
+"""Tests for keras_initstudy.initializers.lsuv on real MNIST batches."""
 
 import keras
 import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_initstudy import lsuv as lsuv_lib
+from keras_initstudy.initializers import lsuv as lsuv_lib
 from tests import testutil
 
 

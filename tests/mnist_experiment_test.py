@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_initstudy import runs
+from keras_initstudy.study.kinds import classifier
 from tests import testutil
 
 LN10 = math.log(10.0)
@@ -26,8 +26,8 @@ def _prior_accuracy(ds):
 
 
 def _run(**kwargs):
-    return runs.run_classifier(
-        runs.ClassifierConfig(**kwargs), dataset=testutil.mnist()
+    return classifier.run_classifier(
+        classifier.ClassifierConfig(**kwargs), dataset=testutil.mnist()
     )
 
 
@@ -144,7 +144,7 @@ class BinaryTest(tf.test.TestCase):
         for i, loss in enumerate(losses, start=1):
             self.assertIn(f"iteration {i}: loss {loss:.6f}", proc.stderr)
         self.assertNotIn("5/5", proc.stderr + proc.stdout)
-        # One folder per run, named by runs.run_name, for TensorBoard.
+        # One folder per run, named by classifier.run_name, for TensorBoard.
         self.assertEqual(os.listdir(logdir), ["zeros_relu_seed0"])
         files = os.listdir(os.path.join(logdir, "zeros_relu_seed0"))
         self.assertNotEmpty(files)

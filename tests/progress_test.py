@@ -6,9 +6,9 @@ import io
 import numpy as np
 import tensorflow as tf
 
-from keras_initstudy import callbacks
-from keras_initstudy import models
-from keras_initstudy import training
+from keras_initstudy.diagnostics import callbacks
+from keras_initstudy.study import models
+from keras_initstudy.study import training
 
 
 class _Terminal(io.StringIO):

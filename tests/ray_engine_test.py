@@ -14,9 +14,10 @@ import ray  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from ray import cluster_utils  # noqa: E402
 
-from keras_initstudy import records  # noqa: E402
-from keras_initstudy import study  # noqa: E402
-from keras_initstudy import sweep  # noqa: E402
+from keras_initstudy.study import engines  # noqa: E402
+from keras_initstudy.study import records  # noqa: E402
+from keras_initstudy.study import runner  # noqa: E402
+from keras_initstudy.study.kinds import sweep  # noqa: E402
 from tests import testutil  # noqa: E402
 
 # 4 inits x 2 activations = 8 configurations, x 2 seeds: 16 small runs.
@@ -61,7 +62,7 @@ class RayEngineTest(tf.test.TestCase):
         testutil.mnist()
         cls.tasks = sweep.tasks(_SWEEP)
         cls.scratch = tempfile.TemporaryDirectory()
-        cls.local = study.Study(
+        cls.local = runner.Study(
             os.path.join(cls.scratch.name, "local")
         ).records(cls.tasks)
         cls.cluster = cluster_utils.Cluster(
@@ -79,7 +80,7 @@ class RayEngineTest(tf.test.TestCase):
         super().tearDownClass()
 
     def _engine(self, **kwargs):
-        return study.make_engine(
+        return engines.make_engine(
             "ray",
             address=self.cluster.address,
             storage_path=self.create_tempdir().full_path,
@@ -87,7 +88,7 @@ class RayEngineTest(tf.test.TestCase):
         )
 
     def _assert_cache_holds_the_local_records(self, cache_dir):
-        cache = study.Cache(cache_dir)
+        cache = runner.Cache(cache_dir)
         self.assertCountEqual(
             [t.key for t in cache.tasks()], [t.key for t in self.tasks]
         )
@@ -100,14 +101,14 @@ class RayEngineTest(tf.test.TestCase):
             [
                 os.path.join(os.path.relpath(cache.folder(t), cache_dir), name)
                 for t in self.tasks
-                for name in (study.TASK_FILE, records.METRICS_FILE)
+                for name in (runner.TASK_FILE, records.METRICS_FILE)
             ],
         )
 
     def test_the_local_engine_is_deterministic_per_seed(self):
         # What the comparisons below rest on: a second local run of a task
         # gives the same record, and the seeds give different ones.
-        again = study.Study(self.create_tempdir().full_path).records(
+        again = runner.Study(self.create_tempdir().full_path).records(
             self.tasks[:2]
         )
         self.assertEqual(again, self.local[:2])
@@ -140,16 +141,16 @@ class RayEngineTest(tf.test.TestCase):
         def kill_worker_after_a_few_records():
             deadline = time.monotonic() + 240
             while time.monotonic() < deadline:
-                if len(study.Cache(cache_dir).tasks()) >= 3:
+                if len(runner.Cache(cache_dir).tasks()) >= 3:
                     self.cluster.remove_node(self.worker)
-                    removed.append(len(study.Cache(cache_dir).tasks()))
+                    removed.append(len(runner.Cache(cache_dir).tasks()))
                     return
                 time.sleep(0.1)
 
         killer = threading.Thread(target=kill_worker_after_a_few_records)
         killer.start()
         try:
-            got = study.Study(cache_dir, self._engine(max_failures=3)).records(
+            got = runner.Study(cache_dir, self._engine(max_failures=3)).records(
                 self.tasks
             )
         finally:

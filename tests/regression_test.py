@@ -9,9 +9,9 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_initstudy import diagnostics
-from keras_initstudy import models
-from keras_initstudy import regression
+from keras_initstudy.diagnostics import symmetry
+from keras_initstudy.study import models
+from keras_initstudy.study.kinds import regression
 from tests import testutil
 
 
@@ -79,7 +79,7 @@ class SoftmaxRegressionTest(tf.test.TestCase):
             )
         kernel_grad, bias_grad = tape.gradient(loss, model.trainable_variables)
         self.assertEqual(
-            diagnostics.distinct_units(kernel_grad.numpy(), bias_grad.numpy()),
+            symmetry.distinct_units(kernel_grad.numpy(), bias_grad.numpy()),
             10,
         )
 

@@ -17,9 +17,10 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 from keras_initstudy import report
-from keras_initstudy import runs
-from keras_initstudy import study
-from keras_initstudy import toy
+from keras_initstudy.study import engines
+from keras_initstudy.study import runner
+from keras_initstudy.study.kinds import classifier
+from keras_initstudy.study.kinds import toy
 from tests import testutil
 
 PUBLISHED = os.path.join(testutil.REPO_ROOT, "docs", "results")
@@ -34,8 +35,8 @@ SLICE_SEEDS = 2
 RTOL = 1e-5
 
 
-class _CountingEngine(study.LocalEngine):
-    """The local engine, counting the tasks it runs."""
+class _CountingEngine(engines.LocalEngine):
+    """The local engine, counting the tasks it classifier."""
 
     def __init__(self):
         self.ran = []
@@ -43,7 +44,7 @@ class _CountingEngine(study.LocalEngine):
     def run(self, tasks, on_record):
         for task in tasks:
             self.ran.append(task.key)
-            on_record(task, study.execute(task))
+            on_record(task, runner.execute(task))
 
 
 def _published():
@@ -101,7 +102,7 @@ class PlanTest(tf.test.TestCase):
         for task in tasks["depth"]:
             self.assertLen(task.config.activations, 1)
         (c3,) = tasks["c3_mnist"]
-        self.assertEqual(c3.config, runs.ClassifierConfig(seed=0))
+        self.assertEqual(c3.config, classifier.ClassifierConfig(seed=0))
 
     def test_sweep_skips_convolution_only_initializers(self):
         usable, skipped = report.mlp_inits()
@@ -116,14 +117,14 @@ class PlanTest(tf.test.TestCase):
                 self.assertIn("--seed=0", report.command(task))
 
     def test_command_refuses_a_field_without_a_flag(self):
-        task = study.Task("toy", toy.ToyConfig())
+        task = runner.Task("toy", toy.ToyConfig())
         self.assertEqual(
             report.command(task),
             "python -m experiments.toy "
             "--inits=zeros,constant,random_normal --seed=0",
         )
-        bad = study.Task(
-            "classifier", runs.ClassifierConfig(data_dir="/elsewhere")
+        bad = runner.Task(
+            "classifier", classifier.ClassifierConfig(data_dir="/elsewhere")
         )
         with self.assertRaisesRegex(ValueError, "no flag for data_dir"):
             report.command(bad)
@@ -141,7 +142,7 @@ class ReportTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        testutil.mnist()  # Resolves the data folder for study.execute.
+        testutil.mnist()  # Resolves the data folder for runner.execute.
         cls.root = tempfile.mkdtemp(prefix="report_test_")
         cls.cache = os.path.join(cls.root, "cache")
         cls.engine = _CountingEngine()

@@ -6,10 +6,10 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_initstudy import callbacks
-from keras_initstudy import models
-from keras_initstudy import signals
-from keras_initstudy import training
+from keras_initstudy.diagnostics import callbacks
+from keras_initstudy.diagnostics import signals
+from keras_initstudy.study import models
+from keras_initstudy.study import training
 
 
 def _above(x):

@@ -9,8 +9,8 @@ import keras
 import tensorflow as tf
 
 from keras_initstudy import initializers
-from keras_initstudy import study
-from keras_initstudy import sweep
+from keras_initstudy.study import runner
+from keras_initstudy.study.kinds import sweep
 from tests import testutil
 
 
@@ -128,7 +128,7 @@ class SweepTest(tf.test.TestCase):
                 for seed in (0, 1)
             ],
         )
-        self.assertLen(study.Cache(cache).tasks(), 8)
+        self.assertLen(runner.Cache(cache).tasks(), 8)
         self.assertIn("run 8/8", result.stderr)
 
         again = _run_binary(*args)

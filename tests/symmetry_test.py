@@ -16,12 +16,13 @@ import tensorflow as tf
 from absl.testing import parameterized
 from matplotlib import pyplot
 
-from keras_initstudy import callbacks
-from keras_initstudy import diagnostics
-from keras_initstudy import models
-from keras_initstudy import plots
-from keras_initstudy import runs
-from keras_initstudy import training
+from keras_initstudy.diagnostics import callbacks
+from keras_initstudy.diagnostics import prior as prior_lib
+from keras_initstudy.diagnostics import symmetry
+from keras_initstudy.study import models
+from keras_initstudy.study import plots
+from keras_initstudy.study import training
+from keras_initstudy.study.kinds import classifier
 from tests import testutil
 
 ITERATIONS = 100
@@ -40,8 +41,8 @@ class _FinalWeights(keras.callbacks.Callback):
 def _run(**kwargs):
     """One cached MNIST run per config: several tests read the same run."""
     final = _FinalWeights()
-    metrics = runs.run_classifier(
-        runs.ClassifierConfig(**kwargs),
+    metrics = classifier.run_classifier(
+        classifier.ClassifierConfig(**kwargs),
         dataset=testutil.mnist(),
         callbacks=[final],
     )
@@ -135,7 +136,7 @@ class SymmetryMonitorTest(tf.test.TestCase):
                 np.float32(w[0]),
                 np.float32(w[1]) if w[1:] else None,
             )
-            distinct, distance = diagnostics.symmetry_summary(kernel, bias)
+            distinct, distance = symmetry.symmetry_summary(kernel, bias)
             entry = monitor.history[name]
             self.assertEqual(entry["distinct_units"], [distinct], name)
             np.testing.assert_equal(
@@ -154,7 +155,7 @@ class ConstantInitTest(tf.test.TestCase):
         self.assertEqual(entry["iteration"], list(range(ITERATIONS + 1)))
         self.assertEqual(entry["distinct_units"], [1] * (ITERATIONS + 1))
         self.assertLessEqual(
-            max(entry["max_pairwise_distance"]), diagnostics.SYMMETRY_ATOL
+            max(entry["max_pairwise_distance"]), symmetry.SYMMETRY_ATOL
         )
         # Not a frozen layer: the one unit did learn (sigmoid, g(0.05) != 0).
         self.assertGreater(np.max(np.abs(final.kernel - 0.05)), 1e-4)
@@ -247,8 +248,10 @@ class BiasAndOutputInitTest(tf.test.TestCase, parameterized.TestCase):
         self.assertFalse(metrics["prior"]["predicts_single_class"])
 
     def test_output_init_builds_a_zero_output_kernel(self):
-        config = runs.ClassifierConfig(init="he_normal", output_init="zeros")
-        model = runs.build_model(config)
+        config = classifier.ClassifierConfig(
+            init="he_normal", output_init="zeros"
+        )
+        model = classifier.build_model(config)
         self.assertAllEqual(
             model.get_layer("output").kernel, tf.zeros((128, 10))
         )
@@ -262,7 +265,7 @@ class BiasAndOutputInitTest(tf.test.TestCase, parameterized.TestCase):
     )
     def test_init_value_validation(self, kwargs, message):
         with self.assertRaisesRegex(ValueError, message):
-            runs.ClassifierConfig(**kwargs)
+            classifier.ClassifierConfig(**kwargs)
 
 
 class PriorTest(tf.test.TestCase):
@@ -277,7 +280,7 @@ class PriorTest(tf.test.TestCase):
         self.assertEqual(prior["prior_accuracy"], 0.1135)
         self.assertEqual(prior["prior_accuracy"], metrics["test_accuracy"])
         self.assertAllClose(
-            prior["prior_loss"], diagnostics.label_entropy(ds.y_train)
+            prior["prior_loss"], prior_lib.label_entropy(ds.y_train)
         )
         self.assertLess(prior["prior_loss"], math.log(10))
 

@@ -9,9 +9,9 @@ import numpy as np
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
-from keras_initstudy import callbacks
-from keras_initstudy import models
-from keras_initstudy import runs
+from keras_initstudy.diagnostics import callbacks
+from keras_initstudy.study import models
+from keras_initstudy.study.kinds import classifier
 from tests import testutil
 
 
@@ -45,14 +45,16 @@ def _values(events, tag):
 class RunClassifierSummariesTest(tf.test.TestCase):
     """The article's budget (100 minibatches) on MNIST, two hidden layers."""
 
-    CONFIG = runs.ClassifierConfig(init="he_normal", hidden_units=(32, 16))
+    CONFIG = classifier.ClassifierConfig(
+        init="he_normal", hidden_units=(32, 16)
+    )
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         # One run serves every test of the class.
         cls._tmp = tempfile.TemporaryDirectory()
-        cls.record = runs.run_classifier(
+        cls.record = classifier.run_classifier(
             cls.CONFIG, dataset=testutil.mnist(), logdir=cls._tmp.name
         )
         cls.events = _read_events(cls._tmp.name)
@@ -107,10 +109,14 @@ class RunClassifierSummariesTest(tf.test.TestCase):
         _, kernel = self.events["weights/hidden_2/kernel"][0]
         self.assertEqual(kernel[:, 2].sum(), 32 * 16)
         _, activations = self.events["activations/hidden_1"][-1]
-        self.assertEqual(activations[:, 2].sum(), runs.SUMMARY_PROBE_SIZE * 32)
+        self.assertEqual(
+            activations[:, 2].sum(), classifier.SUMMARY_PROBE_SIZE * 32
+        )
 
     def test_logdir_leaves_the_record_unchanged(self):
-        without = runs.run_classifier(self.CONFIG, dataset=testutil.mnist())
+        without = classifier.run_classifier(
+            self.CONFIG, dataset=testutil.mnist()
+        )
         self.assertEqual(json.dumps(without), json.dumps(self.record))
 
 
@@ -179,11 +185,12 @@ class TensorBoardSummariesTest(tf.test.TestCase):
 class RunNameTest(tf.test.TestCase):
     def test_names_differ_by_what_differs(self):
         self.assertEqual(
-            runs.run_name(runs.ClassifierConfig()), "zeros_relu_seed0"
+            classifier.run_name(classifier.ClassifierConfig()),
+            "zeros_relu_seed0",
         )
         self.assertEqual(
-            runs.run_name(
-                runs.ClassifierConfig(
+            classifier.run_name(
+                classifier.ClassifierConfig(
                     init="constant",
                     init_value=0.05,
                     activation="sigmoid",
@@ -195,7 +202,7 @@ class RunNameTest(tf.test.TestCase):
             "constant0.05_sigmoid_dropout0.5_adam_seed2",
         )
         names = {
-            runs.run_name(runs.ClassifierConfig(**kwargs))
+            classifier.run_name(classifier.ClassifierConfig(**kwargs))
             for kwargs in (
                 {},
                 dict(seed=1),

@@ -8,7 +8,7 @@ import struct
 
 import numpy as np
 
-from keras_initstudy import data
+from keras_initstudy.study import data
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Where CI keeps the real datasets; $KERAS_INITSTUDY_DATA_DIR wins when set.

@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_initstudy import toy
+from keras_initstudy.study.kinds import toy
 from tests import testutil
 
 

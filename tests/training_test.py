@@ -10,9 +10,10 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from keras_initstudy import models
-from keras_initstudy import records
-from keras_initstudy import training
+from keras_initstudy.diagnostics import signals
+from keras_initstudy.study import models
+from keras_initstudy.study import records
+from keras_initstudy.study import training
 
 
 def _toy_data(n=200, seed=0):
@@ -121,7 +122,7 @@ class ModelsTest(tf.test.TestCase):
         a = models.mlp((16, 8), kernel_initializer="he_normal", seed=1)
         b = models.mlp((16, 8), kernel_initializer="he_normal", seed=1)
         self.assertEqual(
-            [layer.name for layer in models.hidden_layers(a)],
+            [layer.name for layer in signals.hidden_layers(a)],
             ["hidden_1", "hidden_2"],
         )
         self.assertEqual(a.get_layer("output").units, 10)

@@ -38,9 +38,9 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.offline
 
-from keras_initstudy import plots
-from keras_initstudy import records
-from keras_initstudy import signals
+from keras_initstudy.study import plots
+from keras_initstudy.study import records
+from keras_initstudy.diagnostics import signals
 
 SWEEP = "sweep"
 DEPTH = "depth"

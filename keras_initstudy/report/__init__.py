@@ -1,9 +1,9 @@
 """The study as a report: every published number from a record, over seeds.
 
-`plan(seeds)` lists the runs the report needs as `study.Task`s, grouped by
+`plan(seeds)` lists the runs the report needs as `runner.Task`s, grouped by
 section ("c1_regression", "toy", "c2_mnist", "c3_mnist", "c3_variants",
 "sweep", "depth", "cs231n", "symmetry_breaking", "deep_relu"); each task is
-one configuration with one seed. `study.Study` turns them into records
+one configuration with one seed. `runner.Study` turns them into records
 (cached, so a second report reruns nothing). `results(groups)` reduces the
 records to the claims of the article (C1-C4) and the findings beyond it,
 each a list of measurements over seeds (values, mean, sd, n, min, max and a
@@ -28,19 +28,19 @@ import statistics
 
 import numpy as np
 
-from keras_initstudy import deep_relu
-from keras_initstudy import depth
-from keras_initstudy import doctor
-from keras_initstudy import explorer
+from keras_initstudy.study.kinds import deep_relu
+from keras_initstudy.study.kinds import depth
+from keras_initstudy.diagnostics import doctor
+from keras_initstudy.report import explorer
 from keras_initstudy import initializers
-from keras_initstudy import models
-from keras_initstudy import plots
-from keras_initstudy import records
-from keras_initstudy import regression
-from keras_initstudy import runs
-from keras_initstudy import study
-from keras_initstudy import sweep
-from keras_initstudy import toy
+from keras_initstudy.study import models
+from keras_initstudy.study import plots
+from keras_initstudy.study import records
+from keras_initstudy.study.kinds import regression
+from keras_initstudy.study.kinds import classifier
+from keras_initstudy.study import runner
+from keras_initstudy.study.kinds import sweep
+from keras_initstudy.study.kinds import toy
 
 RESULTS_FILE = "results.json"
 MARKDOWN_FILE = "report.md"
@@ -135,7 +135,7 @@ def mlp_inits():
     """
     usable, skipped = [], {}
     for name in initializers.names():
-        config = runs.ClassifierConfig(
+        config = classifier.ClassifierConfig(
             init=name, init_value=sweep.INIT_VALUES.get(name)
         )
         try:
@@ -150,9 +150,9 @@ def mlp_inits():
 
 
 def _classifier(seed, init, activation="relu", **fields):
-    return study.Task(
+    return runner.Task(
         "classifier",
-        runs.ClassifierConfig(
+        classifier.ClassifierConfig(
             init=init,
             activation=activation,
             seed=seed,
@@ -214,7 +214,7 @@ def plan(seeds=None, sections=None):
         sections: the sections to plan (default: all of `SECTIONS`).
 
     Returns:
-        `{section: [study.Task, ...]}`, each task one configuration and one
+        `{section: [runner.Task, ...]}`, each task one configuration and one
         seed.
     """
     sections = tuple(sections or SECTIONS)
@@ -227,9 +227,9 @@ def plan(seeds=None, sections=None):
     counts = seeds_per_section(seeds)
     builders = {
         "c1_regression": lambda s: [
-            study.Task("regression", regression.RegressionConfig(seed=s))
+            runner.Task("regression", regression.RegressionConfig(seed=s))
         ],
-        "toy": lambda s: [study.Task("toy", toy.ToyConfig(seed=s))],
+        "toy": lambda s: [runner.Task("toy", toy.ToyConfig(seed=s))],
         "c2_mnist": lambda s: [
             _classifier(s, "constant", "relu"),
             _classifier(s, "constant", "sigmoid"),
@@ -247,7 +247,7 @@ def plan(seeds=None, sections=None):
             for activation in models.ACTIVATIONS
         ],
         "depth": lambda s: [
-            study.Task(
+            runner.Task(
                 "depth",
                 depth.DepthConfig(
                     activations=(activation,), inits=(init,), seed=s
@@ -257,7 +257,7 @@ def plan(seeds=None, sections=None):
             for init in depth.DEFAULT_INITS
         ],
         "cs231n": lambda s: [
-            study.Task(
+            runner.Task(
                 "depth",
                 depth.DepthConfig(
                     activations=("tanh",),
@@ -271,7 +271,7 @@ def plan(seeds=None, sections=None):
             _classifier(s, **fields) for _, fields in _BREAKING
         ],
         "deep_relu": lambda s: [
-            study.Task(
+            runner.Task(
                 "deep_relu", deep_relu.DeepReluConfig(inits=(init,), seed=s)
             )
             for init in deep_relu.DEFAULT_INITS
@@ -358,11 +358,11 @@ def command(task):
 
     Examples:
 
-    >>> command(study.Task("classifier", runs.ClassifierConfig(seed=3)))
+    >>> command(runner.Task("classifier", classifier.ClassifierConfig(seed=3)))
     'python -m experiments.mnist --init=zeros --activation=relu --seed=3'
     """
     module, flag_names = _BINARIES[task.kind]
-    default = study.KINDS[task.kind].config_class()
+    default = runner.KINDS[task.kind].config_class()
     parts = ["python", "-m", module]
     for field in dataclasses.fields(task.config):
         value = getattr(task.config, field.name)
@@ -1079,7 +1079,7 @@ def _claim_c4(groups):
         tables=[
             {
                 "title": "Verdict per initializer and activation "
-                "(`keras_initstudy.signals.verdict`, most frequent over "
+                "(`keras_initstudy.diagnostics.signals.verdict`, most frequent over "
                 "seeds)",
                 "columns": ["activation", "init", "verdict", "seeds"],
                 "rows": rows,
@@ -1458,7 +1458,7 @@ def _claim_doctor(seeds):
     return _claim(
         "doctor",
         "The init doctor on the article's MLP",
-        "`keras_initstudy.doctor.examine` flags a zero hidden kernel as an "
+        "`keras_initstudy.diagnostics.doctor.examine` flags a zero hidden kernel as an "
         "error, weights far from the variance-preserving scale as a "
         "warning, and nothing on He init with relu.",
         ms,
@@ -1514,7 +1514,7 @@ def results(groups, doctor_seeds=MIN_SEEDS):
             are missing are left out, so a partial plan gives a partial
             report.
         doctor_seeds: seeds of the doctor claim (0 leaves it out); it
-            builds models but trains nothing, so it needs no cached runs.
+            builds models but trains nothing, so it needs no cached classifier.
 
     Returns:
         `{"claims": [...], "environment": {...}}` (see CONTRACT: each claim
@@ -1930,7 +1930,7 @@ def html_report(results_dict, output_dir):
 
 
 def write_explorer(output_dir, results_dict, groups):
-    """Writes explorer.html (see `keras_initstudy.explorer`); its path."""
+    """Writes explorer.html (see `keras_initstudy.report.explorer`); its path."""
     path = os.path.join(output_dir, EXPLORER_FILE)
     explorer.write_explorer(path, results_dict, groups)
     return path
@@ -1974,12 +1974,12 @@ def compute(
 ):
     """Records for a plan: `{section: [(task, record), ...]}`.
 
-    Every task of every section goes to one `study.Study.records` call, so
+    Every task of every section goes to one `runner.Study.records` call, so
     progress counts the whole report and a task shared by two sections
     runs once.
     """
     flat = [t for tasks in tasks_by_section.values() for t in tasks]
-    got = study.Study(cache_dir, engine).records(
+    got = runner.Study(cache_dir, engine).records(
         flat, rerun=rerun, progress=progress
     )
     by_key = {t.key: r for t, r in zip(flat, got, strict=True)}
@@ -2007,7 +2007,7 @@ def run(
         cache_dir: the record cache (default `<output_dir>/cache`).
         rerun: recompute every run and redraw every figure.
         engine: a `study` engine (default: in this process).
-        progress: called with a `study.Progress` after each run.
+        progress: called with a `runner.Progress` after each run.
 
     Returns:
         `(results dict, paths written)`.

@@ -23,8 +23,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_initstudy import models
-
 # |tanh(x)| above this counts as saturated: tanh'(x) = 1 - tanh(x)^2 < 0.02.
 TANH_SATURATION = 0.99
 # A sigmoid output within this of 0 or 1 counts as saturated:
@@ -45,6 +43,12 @@ STABLE = "stable"
 VERDICTS = (VANISHING, EXPLODING, SATURATED, STABLE)
 
 HISTOGRAM_BINS = 40
+
+
+def hidden_layers(model):
+    """Returns the model's Dense layers except the last (the output layer)."""
+    dense = [x for x in model.layers if isinstance(x, keras.layers.Dense)]
+    return dense[:-1]
 
 
 def saturated_fraction(values, activation):
@@ -194,7 +198,7 @@ class Probe:
     Args:
         model: a functional `keras.Model` with one output.
         layers: the layers to watch (top-level layers of `model` with one
-            output tensor); None watches `models.hidden_layers(model)`.
+            output tensor); None watches `hidden_layers(model)`.
         loss: `loss(y_true, y_pred) -> scalar`; None is the softmax
             cross-entropy of logits against integer labels.
         bins: histogram bins per layer; None records no histograms.
@@ -220,7 +224,7 @@ class Probe:
         compiled=False,
     ):
         if layers is None:
-            layers = models.hidden_layers(model)
+            layers = hidden_layers(model)
         self.layers = list(layers)
         if not self.layers:
             raise ValueError(
@@ -317,7 +321,7 @@ def layer_signals(model, x, y, layers=None, bins=HISTOGRAM_BINS, loss=None):
         x: a batch of inputs (NumPy or tensor; a list for several inputs).
         y: the batch's labels.
         layers: the layers to watch; None watches
-            `models.hidden_layers(model)`.
+            `hidden_layers(model)`.
         bins: number of histogram bins per layer.
         loss: `loss(y_true, y_pred) -> scalar`; None for logits and
             integer labels.

@@ -1,6 +1,7 @@
 """Keras callbacks over `keras_initstudy.diagnostics`, TensorBoard, progress.
 
-They work with `model.fit` and with `keras_initstudy.training.train`, which
+They work with `model.fit` and with `keras_initstudy.study.training.train`,
+which
 calls `on_train_begin`, `on_train_batch_end` and `on_train_end` the same way
 (and adds `"eval_loss"` to the logs where it evaluates).
 """
@@ -13,10 +14,9 @@ import warnings
 import keras
 import tensorflow as tf
 
-from keras_initstudy import diagnostics
-from keras_initstudy import doctor
-from keras_initstudy import models
-from keras_initstudy import signals
+from keras_initstudy.diagnostics import doctor
+from keras_initstudy.diagnostics import signals
+from keras_initstudy.diagnostics import symmetry
 
 
 class _PeriodicRecorder(keras.callbacks.Callback):
@@ -35,7 +35,7 @@ class _PeriodicRecorder(keras.callbacks.Callback):
 
     def _watched_layers(self):
         if self.layer_names is None:
-            return models.hidden_layers(self.model)
+            return signals.hidden_layers(self.model)
         return [self.model.get_layer(n) for n in self.layer_names]
 
     def on_train_begin(self, logs=None):
@@ -75,11 +75,11 @@ class SymmetryMonitor(_PeriodicRecorder):
 
     Args:
         layer_names: names of the layers to watch; None watches every Dense
-            layer but the output layer (`models.hidden_layers`).
+            layer but the output layer (`signals.hidden_layers`).
         every: record every this many iterations (1: every iteration). The
             last iteration is always recorded.
         atol: units whose incoming weights (and biases) agree within `atol`
-            count as one (see `diagnostics.symmetry_groups`).
+            count as one (see `symmetry.symmetry_groups`).
 
     Attributes:
         history: `{layer_name: {"iteration": [...], "distinct_units": [...],
@@ -87,9 +87,7 @@ class SymmetryMonitor(_PeriodicRecorder):
             into metrics.json as is.
     """
 
-    def __init__(
-        self, layer_names=None, every=1, atol=diagnostics.SYMMETRY_ATOL
-    ):
+    def __init__(self, layer_names=None, every=1, atol=symmetry.SYMMETRY_ATOL):
         super().__init__(every, layer_names)
         self.atol = atol
         self._layers = []
@@ -99,7 +97,7 @@ class SymmetryMonitor(_PeriodicRecorder):
         # One graph call screens every layer; the weights are read only
         # when the screen cannot prove the units distinct (symmetric ones).
         for layer, screen in zip(self._layers, self._screen(), strict=True):
-            distinct, distance = diagnostics.screened_symmetry_summary(
+            distinct, distance = symmetry.screened_symmetry_summary(
                 screen, functools.partial(_weights, layer), self.atol
             )
             entry = self.history[layer.name]
@@ -149,7 +147,7 @@ def _screen(kernels, biases):
             bias = tf.reshape(bias, [1, -1])
             spreads = tf.concat([spreads, _spread(bias)], axis=0)
         top = tf.math.top_k(
-            spreads, k=min(diagnostics.SCREEN_ROWS, spreads.shape[0])
+            spreads, k=min(symmetry.SCREEN_ROWS, spreads.shape[0])
         )
         # The kernel's rows by index; the bias is row `count`. (No
         # concatenated copy of the kernel.)
@@ -169,9 +167,9 @@ def _symmetry_screen(layers):
     """A function returning each layer's symmetry screen.
 
     For every layer, `(spread, indices, rows)` as
-    `diagnostics.screened_symmetry_summary` takes it: the units' spread in
+    `symmetry.screened_symmetry_summary` takes it: the units' spread in
     each coordinate (kernel rows, then the bias), and the
-    `diagnostics.SCREEN_ROWS` coordinates of largest spread (largest
+    `symmetry.SCREEN_ROWS` coordinates of largest spread (largest
     first, lowest index first among equals, as `np.argmax` picks). One
     traced call per record; a few kilobytes leave the graph instead of
     every kernel.
@@ -202,7 +200,7 @@ class ActivationStats(_PeriodicRecorder):
         x, y: the probe batch (inputs and integer labels).
         every: record every this many iterations (1: every iteration).
         layer_names: names of the layers to watch; None watches every
-            Dense layer but the output layer (`models.hidden_layers`).
+            Dense layer but the output layer (`signals.hidden_layers`).
 
     Attributes:
         history: `{"iteration": [...], "verdict": [...], "layers": [...]}`
@@ -279,7 +277,7 @@ class TensorBoardSummaries(_PeriodicRecorder):
         symmetry: a `SymmetryMonitor` listed before this callback, whose
             distinct-unit counts become scalars; None writes none.
         layer_names: names of the layers to histogram; None takes every
-            Dense layer but the output layer (`models.hidden_layers`).
+            Dense layer but the output layer (`signals.hidden_layers`).
     """
 
     def __init__(

@@ -10,12 +10,14 @@ import math
 
 import keras
 
-from keras_initstudy import callbacks as callbacks_lib
-from keras_initstudy import data
-from keras_initstudy import diagnostics
 from keras_initstudy import initializers
-from keras_initstudy import models
-from keras_initstudy import training
+from keras_initstudy.diagnostics import callbacks as callbacks_lib
+from keras_initstudy.diagnostics import prior as prior_lib
+from keras_initstudy.diagnostics import signals
+from keras_initstudy.diagnostics import symmetry
+from keras_initstudy.study import data
+from keras_initstudy.study import models
+from keras_initstudy.study import training
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,10 +103,10 @@ def build_model(config):
 
 
 def layer_distinct_units(model):
-    """Distinct units (see `diagnostics.distinct_units`) per hidden layer."""
+    """Distinct units (see `symmetry.distinct_units`) per hidden layer."""
     return [
-        diagnostics.distinct_units(layer.kernel.numpy(), layer.bias.numpy())
-        for layer in models.hidden_layers(model)
+        symmetry.distinct_units(layer.kernel.numpy(), layer.bias.numpy())
+        for layer in signals.hidden_layers(model)
     ]
 
 
@@ -157,7 +159,7 @@ def run_classifier(config, dataset=None, callbacks=(), logdir=None):
         `symmetry` (per hidden layer and iteration, see
         `callbacks.SymmetryMonitor`) and `prior` (does the model answer one
         class for every test image, and what that scores: see
-        `diagnostics.prior_check`).
+        `prior_lib.prior_check`).
     """
     train_config = config.train_config()
     if dataset is None:
@@ -194,9 +196,7 @@ def run_classifier(config, dataset=None, callbacks=(), logdir=None):
         summary.write_scalars(
             {"test/loss": test_loss, "test/accuracy": test_accuracy}
         )
-    prior = diagnostics.prior_check(
-        dataset.y_train, dataset.y_test, predictions
-    )
+    prior = prior_lib.prior_check(dataset.y_train, dataset.y_test, predictions)
     if not math.isfinite(test_loss):
         result["status"] = training.STATUS_DIVERGED
     record = {

@@ -14,11 +14,11 @@ import os
 import keras
 import numpy as np
 
-from keras_initstudy import data
-from keras_initstudy import models
-from keras_initstudy import plots
-from keras_initstudy import signals
-from keras_initstudy import training
+from keras_initstudy.diagnostics import signals
+from keras_initstudy.study import data
+from keras_initstudy.study import models
+from keras_initstudy.study import plots
+from keras_initstudy.study import training
 
 MODES = ("compare", "sensitivity")
 DEFAULT_INITS = ("xavier_normal", "he_normal")

@@ -10,7 +10,7 @@ without it.
 import math
 import os
 
-from keras_initstudy import records
+from keras_initstudy.study import records
 
 
 def _pyplot():

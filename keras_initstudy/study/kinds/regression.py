@@ -22,10 +22,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_initstudy import data
 from keras_initstudy import initializers
-from keras_initstudy import models
-from keras_initstudy import training
+from keras_initstudy.study import data
+from keras_initstudy.study import models
+from keras_initstudy.study import training
 
 
 def linear_data(true_w, true_b, num_examples, noise, seed):

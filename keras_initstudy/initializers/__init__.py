@@ -43,8 +43,8 @@ import warnings
 import keras
 import numpy as np
 
-from keras_initstudy import gain as gain_lib
-from keras_initstudy.gain import compute_fans
+from keras_initstudy.initializers import gain as gain_lib
+from keras_initstudy.initializers.gain import compute_fans
 
 __all__ = [
     "REGISTRY",

@@ -3,7 +3,8 @@
 `run(DepthConfig(...))` feeds one batch (real MNIST images, or the CS231n
 demo's Gaussian inputs) through a deep MLP for every (activation, init)
 combination and returns, per layer, the statistics of
-`keras_initstudy.signals.layer_signals` with a verdict. `write_figures`
+`keras_initstudy.diagnostics.signals.layer_signals` with a verdict.
+`write_figures`
 draws the histogram grids and the std-vs-layer curves from that record.
 `experiments/depth.py` is the binary.
 """
@@ -14,10 +15,10 @@ import os
 import keras
 import numpy as np
 
-from keras_initstudy import data
-from keras_initstudy import models
-from keras_initstudy import plots
-from keras_initstudy import signals
+from keras_initstudy.diagnostics import signals
+from keras_initstudy.study import data
+from keras_initstudy.study import models
+from keras_initstudy.study import plots
 
 DEFAULT_INITS = ("small_random", "large_random", "xavier_normal", "he_normal")
 INPUTS = ("mnist", "gaussian")

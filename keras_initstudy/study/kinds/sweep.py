@@ -4,7 +4,7 @@
 one classifier run per (init, activation, seed) and returns the table's
 rows; `experiments/sweep.py` is the binary. Runs already in the cache are
 read back, the missing ones run on the engine given (in this process by
-default, on Ray Tune with `study.make_engine("ray")`). The initializer names
+default, on Ray Tune with `engines.make_engine("ray")`). The initializer names
 are read from the registry when `run` starts, so initializers added later
 join the sweep; one that needs an argument gets it from `INIT_VALUES`, and
 one that cannot build the MLP is a row with status "error", never left out
@@ -19,10 +19,10 @@ import tempfile
 import numpy as np
 
 from keras_initstudy import initializers
-from keras_initstudy import models
-from keras_initstudy import plots
-from keras_initstudy import runs
-from keras_initstudy import study
+from keras_initstudy.study import models
+from keras_initstudy.study import plots
+from keras_initstudy.study import runner
+from keras_initstudy.study.kinds import classifier
 
 # Fill value of the "constant" initializer (it has no meaningful default: 0
 # would repeat "zeros"). Small, so the logits stay moderate; any constant
@@ -42,7 +42,7 @@ class SweepConfig:
         seeds: one run of every (init, activation) per seed; each seeds the
             initializers and the minibatch order.
         hidden_units, iterations, batch_size, optimizer, learning_rate: the
-            budget, the same for every run (see `runs.ClassifierConfig`).
+            budget, the same for every run (see `classifier.ClassifierConfig`).
         dataset: the dataset's name (`data.NAMES`).
         data_dir: folder with its IDX files (None: search).
     """
@@ -66,7 +66,7 @@ class SweepConfig:
         return tuple(self.inits) or initializers.names()
 
     def classifier_config(self, init, activation, seed):
-        return runs.ClassifierConfig(
+        return classifier.ClassifierConfig(
             init=init,
             activation=activation,
             hidden_units=tuple(self.hidden_units),
@@ -112,7 +112,7 @@ def build_error(config, init):
     the kernels' shapes, never the activation or the seed.
     """
     try:
-        runs.build_model(
+        classifier.build_model(
             config.classifier_config(
                 init, config.activations[0], config.seeds[0]
             )
@@ -124,7 +124,7 @@ def build_error(config, init):
 
 def _tasks(config, inits):
     return [
-        study.Task("classifier", config.classifier_config(init, act, seed))
+        runner.Task("classifier", config.classifier_config(init, act, seed))
         for init in inits
         for act in config.activations
         for seed in config.seeds
@@ -146,10 +146,10 @@ def run(config, cache_dir=None, engine=None, rerun=False, progress=None):
         config: a `SweepConfig`.
         cache_dir: the study's record cache (runs found there are not run
             again); None uses a temporary one, dropped afterwards.
-        engine: the engine that runs missing records (`study.LocalEngine()`
-            when None; see `study.make_engine`).
+        engine: the engine that runs missing records (`engines.LocalEngine()`
+            when None; see `engines.make_engine`).
         rerun: recompute every run, replacing its cached record.
-        progress: passed to `study.Study.records`.
+        progress: passed to `runner.Study.records`.
 
     Returns:
         The metrics dict: `config` (with `inits` resolved to the names
@@ -166,7 +166,7 @@ def run(config, cache_dir=None, engine=None, rerun=False, progress=None):
         resolved, [init for init in resolved.inits if errors[init] is None]
     )
     with tempfile.TemporaryDirectory() as scratch:
-        found = study.Study(cache_dir or scratch, engine).records(
+        found = runner.Study(cache_dir or scratch, engine).records(
             runnable, rerun=rerun, progress=progress
         )
     by_config = {
@@ -191,7 +191,7 @@ def run(config, cache_dir=None, engine=None, rerun=False, progress=None):
                     continue
                 key = resolved.classifier_config(init, activation, seed)
                 rows.append(_row(init, activation, seed, by_config[key]))
-    dataset = study.dataset_for(
+    dataset = runner.dataset_for(
         resolved.classifier_config(
             resolved.inits[0], resolved.activations[0], resolved.seeds[0]
         )

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_initstudy import initializers
-from keras_initstudy import models
+from keras_initstudy.study import models
 
 
 @dataclasses.dataclass(frozen=True)

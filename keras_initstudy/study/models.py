@@ -119,12 +119,6 @@ def mlp(
     return model
 
 
-def hidden_layers(model):
-    """Returns the model's Dense layers except the last (the output layer)."""
-    dense = [x for x in model.layers if isinstance(x, keras.layers.Dense)]
-    return dense[:-1]
-
-
 def toy_net(kernel_initializer="zeros", activation="sigmoid", seed=None):
     """The article's figure: 3 inputs, 2 hidden units, 1 output.
 

@@ -1,9 +1,9 @@
 """The study's distributed engine: every task is a Ray Tune trial.
 
-`RayEngine` has `study.LocalEngine`'s interface, `run(tasks, on_record)`.
+`RayEngine` has `engines.LocalEngine`'s interface, `run(tasks, on_record)`.
 Each task (one configuration x one seed) becomes one trial of a
 `tune.Tuner` over a grid of task keys, with `cpus_per_trial` CPUs (and
-`gpus_per_trial` GPUs) reserved for it. The trial runs `study.execute` on
+`gpus_per_trial` GPUs) reserved for it. The trial runs `runner.execute` on
 whichever node Ray places it, exactly as the local engine does, then reports
 the run's training loss through Tune (`iteration`, `train_loss`, every
 `report_every` iterations and at the last; replayed after the run, so that
@@ -11,7 +11,7 @@ the training is the very code path of a local run, untouched by Tune) and,
 with the last result, the record as JSON.
 
 Records come back to the driver: a Tune callback in the driver process calls
-`on_record` as each trial's last result arrives, and `study.Study` writes the
+`on_record` as each trial's last result arrives, and `runner.Study` writes the
 record into its cache there (atomically). The cache therefore needs no
 shared storage, and the workers need no access to it; a trial retried after
 a node failure delivers its record once (the engine drops a repeat), so the
@@ -19,7 +19,7 @@ cache never holds a duplicate or a partial record.
 
 Fault tolerance is Tune's: a trial whose worker or node dies is retried up to
 `max_failures` times, elsewhere if its node is gone. Trials that still fail
-make `run` raise `study.EngineError` after every other trial has finished and
+make `run` raise `engines.EngineError` after every other trial has finished and
 been cached; an interrupted study resumes from the cache, running only the
 tasks without a record.
 
@@ -30,7 +30,8 @@ every other module work without it.
 import json
 import os
 
-from keras_initstudy import study
+from keras_initstudy.study import runner
+from keras_initstudy.study.engines import base
 
 EXTRA = "pip install 'keras_initstudy[distributed]'"
 # The last result of a trial carries its record under this key.
@@ -38,7 +39,7 @@ RECORD_KEY = "record_json"
 
 
 def _import_ray(local):
-    """Ray and Tune, or `study.EngineUnavailableError` naming the extra."""
+    """Ray and Tune, or `engines.EngineUnavailableError` naming the extra."""
     if local:
         # Ray binds its local services to the address it would use to reach
         # other machines unless told this; a single-machine instance has no
@@ -51,7 +52,7 @@ def _import_ray(local):
         import ray
         from ray import tune
     except ImportError as e:
-        raise study.EngineUnavailableError(
+        raise base.EngineUnavailableError(
             f"The ray engine needs Ray Tune, which is not installed ({e}); "
             f"install the extra: {EXTRA}"
         ) from None
@@ -62,8 +63,8 @@ def _trainable(config, specs, threads, report_every, logdir):
     """One Tune trial: one task's run, its loss curve, then its record."""
     from ray import tune
 
-    study.limit_inter_op_threads(threads)
-    record = study.execute(study.Task.from_spec(specs[config["key"]]), logdir)
+    base.limit_inter_op_threads(threads)
+    record = runner.execute(runner.Task.from_spec(specs[config["key"]]), logdir)
     losses = record.get("train_loss") or []
     for i in range(report_every - 1, len(losses) - 1, report_every):
         tune.report({"iteration": i + 1, "train_loss": losses[i]})
@@ -79,7 +80,7 @@ class RayEngine:
     Examples:
 
     >>> engine = RayEngine(address="head-node:6379")  # doctest: +SKIP
-    >>> study.Study("runs/cache", engine).records(tasks)  # doctest: +SKIP
+    >>> runner.Study("runs/cache", engine).records(tasks)  # doctest: +SKIP
 
     Args:
         address: a running cluster's address (`ray start --head` prints it;
@@ -101,7 +102,7 @@ class RayEngine:
             None.
 
     Raises:
-        study.EngineUnavailableError: Ray Tune is not installed.
+        engines.EngineUnavailableError: Ray Tune is not installed.
     """
 
     name = "ray"
@@ -157,7 +158,7 @@ class RayEngine:
         """Runs every task as a trial; `on_record(task, record)` per record.
 
         Raises:
-            study.EngineError: some trials failed even after their retries
+            engines.EngineError: some trials failed even after their retries
                 (the records of all others have been handed over).
         """
         tasks = {task.key: task for task in tasks}
@@ -204,7 +205,7 @@ class RayEngine:
         if failed:
             errors = [str(e).strip().splitlines() for e in grid.errors]
             first = errors[0][-1] if errors and errors[0] else "interrupted"
-            raise study.EngineError(
+            raise base.EngineError(
                 f"{len(failed)} of {len(tasks)} runs did not finish on Ray "
                 f"(each tried {self.max_failures + 1} times; first error: "
                 f"{first}); the others are cached, run again to retry"

@@ -101,7 +101,8 @@ def calculate_gain(nonlinearity, param=None):
         raise ValueError(
             f"{nonlinearity} has no closed-form gain; use "
             "calculate_gain('relu') (sqrt(2), close for smooth ReLU-like "
-            "units) or fit the scale to data with keras_initstudy.lsuv.lsuv. "
+            "units) or fit the scale to data with "
+            "keras_initstudy.initializers.lsuv.lsuv. "
             f"Received: nonlinearity={nonlinearity!r}"
         )
     raise ValueError(

@@ -38,7 +38,7 @@ projections) and judges each trainable weight by its role:
   layers (Keras 3 initializers return the same values on every call).
 
 With a batch `(x, y)` it also runs one forward and one backward pass
-(`keras_initstudy.signals`) and reports the signal regime over depth
+(`keras_initstudy.diagnostics.signals`) and reports the signal regime over depth
 (`signals` findings: vanishing, exploding, saturated), layers whose units
 are dead on the whole batch and kernels that get no gradient at all.
 
@@ -58,10 +58,10 @@ import re
 import keras
 import numpy as np
 
-from keras_initstudy import diagnostics
-from keras_initstudy import gain
 from keras_initstudy import initializers
-from keras_initstudy import signals
+from keras_initstudy.diagnostics import signals
+from keras_initstudy.diagnostics import symmetry
+from keras_initstudy.initializers import gain
 
 ERROR = "error"
 WARNING = "warning"
@@ -741,9 +741,9 @@ class _Examiner:
             # Unit j of gate g is column g * units + j; reshaping to rows of
             # `units` puts every gate's weights of unit j in column j.
             vectors = np.concatenate([p.reshape(-1, units) for p in parts])
-            groups = diagnostics.symmetry_groups(vectors)
+            groups = symmetry.symmetry_groups(vectors)
         else:
-            groups = diagnostics.symmetry_groups(
+            groups = symmetry.symmetry_groups(
                 w.value,
                 bias
                 if bias is not None and bias.size == w.value.shape[-1]
@@ -1186,7 +1186,8 @@ def examine(model, x=None, y=None, batch=None):
 
     Examples:
 
-    >>> model = keras_initstudy.models.mlp((64,), kernel_initializer="zeros")
+    >>> from keras_initstudy.study import models
+    >>> model = models.mlp((64,), kernel_initializer="zeros")
     >>> report = examine(model)
     >>> [(f.path, f.check) for f in report.findings]
     [('hidden_1/kernel', 'zero_kernel'), ('output/kernel', 'zero_kernel')]
