@@ -17,6 +17,7 @@ from ray import cluster_utils  # noqa: E402
 from keras_initstudy.study import engines  # noqa: E402
 from keras_initstudy.study import records  # noqa: E402
 from keras_initstudy.study import runner  # noqa: E402
+from keras_initstudy.study.kinds import phase_diagram  # noqa: E402
 from keras_initstudy.study.kinds import sweep  # noqa: E402
 from tests import testutil  # noqa: E402
 
@@ -133,6 +134,38 @@ class RayEngineTest(tf.test.TestCase):
         )
         self.assertEqual(result.returncode, 0, msg=result.stderr[-3000:])
         self._assert_cache_holds_the_local_records(cache_dir)
+
+    def test_trainability_grid_on_the_cluster_equals_local(self):
+        grid = phase_diagram.GridConfig(
+            sigma_w2=(1.0, 3.0),
+            depths=(2, 3),
+            width=16,
+            iterations=10,
+            batch_size=32,
+        )
+        local = runner.Study(self.create_tempdir().full_path).records(
+            grid.tasks()
+        )
+        cache_dir = self.create_tempdir().full_path
+        result = testutil.run_module(
+            "experiments.trainability",
+            "--activation=tanh",
+            "--sigma_w2=1,3",
+            "--depths=2,3",
+            "--width=16",
+            "--iterations=10",
+            "--batch_size=32",
+            "--nofigure",
+            "--engine=ray",
+            f"--ray_address={self.cluster.address}",
+            f"--cache_dir={cache_dir}",
+            f"--output_dir={self.create_tempdir().full_path}",
+        )
+        self.assertEqual(result.returncode, 0, msg=result.stderr[-3000:])
+        cache = runner.Cache(cache_dir)
+        self.assertLen(cache.tasks(), 4)
+        for task, record in zip(grid.tasks(), local, strict=True):
+            self.assertEqual(cache.get(task), record, msg=task)
 
     def test_a_node_killed_mid_sweep_loses_no_run(self):
         cache_dir = self.create_tempdir().full_path

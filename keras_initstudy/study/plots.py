@@ -430,3 +430,94 @@ def sweep_loss_curves(rows, path, title=None):
         fig.suptitle(title)
     fig.tight_layout(rect=(0, 0, 0.85, 1))
     return _save(fig, path)
+
+
+def _edges(values, log=False):
+    """Cell edges around sorted centers (geometric midpoints when `log`)."""
+    v = [math.log(x) if log else x for x in values]
+    if len(v) == 1:
+        mids, first, last = [], v[0] - 0.5, v[0] + 0.5
+    else:
+        mids = [(a + b) / 2 for a, b in zip(v, v[1:], strict=False)]
+        first, last = v[0] - (mids[0] - v[0]), v[-1] + (v[-1] - mids[-1])
+    edges = [first, *mids, last]
+    return [math.exp(e) for e in edges] if log else edges
+
+
+def _theory_curves(ax, summary, top):
+    line = summary["theory"]["line"]
+    for factor, style, label in (
+        (1, "--", "ξ"),
+        (summary["fit"].get("k_ordered"), "-", "k ξ (fitted, ordered)"),
+        (summary["fit"].get("k_chaotic"), "-.", "k ξ (fitted, chaotic)"),
+        (6, ":", "6 ξ"),
+    ):
+        if factor is None:
+            continue
+        xs, ys = [], []
+        for s, xi in zip(line["sigma_w2"], line["xi"], strict=True):
+            xs.append(s)
+            ys.append(top * 10 if xi is None else min(factor * xi, top * 10))
+        ax.plot(xs, ys, style, color="white", lw=1.5, label=label)
+    ax.axvline(
+        summary["theory"]["critical_sigma_w2"],
+        color="red",
+        lw=1,
+        ls=":",
+        label="critical (χ1 = 1)",
+    )
+
+
+def phase_diagram(summary, path, title=None):
+    """Training accuracy over sigma_w2 x depth, with theory's curves.
+
+    Args:
+        summary: `phase_diagram.summarize`'s dict.
+        path: where the PNG goes.
+        title: optional title (default: the grid, k and the agreement).
+
+    Returns:
+        `path`.
+    """
+    plt = _pyplot()
+    grid = summary["grid"]
+    sigmas, depths = sorted(grid["sigma_w2"]), sorted(grid["depths"])
+    accuracy = [[math.nan] * len(sigmas) for _ in depths]
+    for cell in summary["cells"]:
+        row, col = depths.index(cell["depth"]), sigmas.index(cell["sigma_w2"])
+        accuracy[row][col] = cell["train_accuracy"]["mean"]
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    mesh = ax.pcolormesh(
+        _edges(sigmas),
+        _edges(depths, log=True),
+        accuracy,
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+    )
+    fig.colorbar(mesh, ax=ax, label="training accuracy (mean over seeds)")
+    _theory_curves(ax, summary, depths[-1])
+    for cell in summary["cells"]:
+        if (
+            cell.get("predicted") is not None
+            and cell["predicted"] != cell["trains"]
+        ):
+            ax.plot(cell["sigma_w2"], cell["depth"], "x", color="red", ms=5)
+    ax.set_yscale("log")
+    ax.set_ylim(_edges(depths, log=True)[0], _edges(depths, log=True)[-1])
+    ax.set_xlim(_edges(sigmas)[0], _edges(sigmas)[-1])
+    ax.set_xlabel("σ_w²")
+    ax.set_ylabel("depth (hidden layers)")
+    fit = summary["fit"]
+    agreement = fit["agreement"]
+    ax.set_title(
+        title
+        or (
+            f"{grid['activation']}, σ_b² = {grid['sigma_b2']:g}, width "
+            f"{grid['width']}, {grid['iterations']} steps: rule agrees on "
+            f"{agreement:.0%} of cells (x: disagree)"
+        ),
+        fontsize=9,
+    )
+    ax.legend(fontsize=7, loc="upper right", framealpha=0.6)
+    return _save(fig, path)

@@ -122,8 +122,9 @@ def execute(task, logdir=None):
     """
     kind = KINDS[task.kind]
     dataset = dataset_for(task.config) if kind.uses_data else None
-    if kind.summaries and logdir is not None:
-        record = kind.run(task.config, dataset, logdir=logdir)
+    if kind.run_name is not None and logdir is not None:
+        folder = os.path.join(logdir, kind.run_name(task.config))
+        record = kind.run(task.config, dataset, logdir=folder)
     else:
         record = kind.run(task.config, dataset)
     return records.jsonable(record)

@@ -6,13 +6,14 @@ asks the runner for many classifier runs.
 """
 
 import dataclasses
-import os
 
 from keras_initstudy.study.kinds import classifier
 from keras_initstudy.study.kinds import deep_relu
 from keras_initstudy.study.kinds import depth
+from keras_initstudy.study.kinds import propagation
 from keras_initstudy.study.kinds import regression
 from keras_initstudy.study.kinds import toy
+from keras_initstudy.study.kinds import trainability
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,25 +23,16 @@ class Kind:
     Attributes:
         config_class: the frozen dataclass of the kind's config.
         run: `run(config, dataset)` -> record (a JSON-ready dict); with
-            `summaries`, also a `logdir=` keyword (a folder or None).
+            `run_name`, also a `logdir=` keyword (a folder or None).
         uses_data: whether `run` needs a loaded `data.Dataset`.
-        summaries: whether `run` can write TensorBoard summaries.
+        run_name: for kinds that write TensorBoard summaries, the name of a
+            run's folder under the study's logdir (`run_name(config)`).
     """
 
     config_class: type
     run: object
     uses_data: bool = True
-    summaries: bool = False
-
-
-def _run_classifier(config, dataset, logdir=None):
-    return classifier.run_classifier(
-        config,
-        dataset=dataset,
-        logdir=None
-        if logdir is None
-        else os.path.join(logdir, classifier.run_name(config)),
-    )
+    run_name: object = None
 
 
 def _run_toy(config, dataset):
@@ -50,10 +42,18 @@ def _run_toy(config, dataset):
 
 KINDS = {
     "classifier": Kind(
-        classifier.ClassifierConfig, _run_classifier, summaries=True
+        classifier.ClassifierConfig,
+        classifier.run_classifier,
+        run_name=classifier.run_name,
     ),
     "toy": Kind(toy.ToyConfig, _run_toy, uses_data=False),
     "regression": Kind(regression.RegressionConfig, regression.run),
     "depth": Kind(depth.DepthConfig, depth.run),
     "deep_relu": Kind(deep_relu.DeepReluConfig, deep_relu.run),
+    "propagation": Kind(propagation.PropagationConfig, propagation.run),
+    "trainability": Kind(
+        trainability.TrainabilityConfig,
+        trainability.run,
+        run_name=trainability.run_name,
+    ),
 }
