@@ -49,16 +49,26 @@ def _setup_cfg():
 def _copy_checkout(destination):
     """Copies the repo without what .gitignore keeps out of a clone."""
     with open(os.path.join(testutil.REPO_ROOT, ".gitignore")) as f:
-        ignored = [
+        patterns = [
             line.strip().rstrip("/")
             for line in f
             if line.strip() and not line.startswith("#")
         ]
-    shutil.copytree(
-        testutil.REPO_ROOT,
-        destination,
-        ignore=shutil.ignore_patterns(".git", *ignored),
+    # A pattern that starts with "/" matches at the top of the repo only.
+    anywhere = shutil.ignore_patterns(
+        ".git", *(p for p in patterns if not p.startswith("/"))
     )
+    top = shutil.ignore_patterns(
+        *(p.lstrip("/") for p in patterns if p.startswith("/"))
+    )
+
+    def ignore(directory, names):
+        ignored = anywhere(directory, names)
+        if os.path.samefile(directory, testutil.REPO_ROOT):
+            ignored |= top(directory, names)
+        return ignored
+
+    shutil.copytree(testutil.REPO_ROOT, destination, ignore=ignore)
 
 
 _SAVE_SCRIPT = """

@@ -10,6 +10,8 @@ drift from the code without this file failing.
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 
 import numpy as np
@@ -17,9 +19,11 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 from keras_initstudy import report
+from keras_initstudy.report import plan
 from keras_initstudy.study import engines
 from keras_initstudy.study import runner
 from keras_initstudy.study.kinds import classifier
+from keras_initstudy.study.kinds import sweep
 from keras_initstudy.study.kinds import toy
 from tests import testutil
 
@@ -82,7 +86,7 @@ class SummarizeTest(tf.test.TestCase, parameterized.TestCase):
 
 class PlanTest(tf.test.TestCase):
     def test_sections_and_seed_counts(self):
-        tasks = report.plan()
+        tasks = plan.tasks()
         for section in ("sweep", "depth", "toy", "c3_mnist", "deep_relu"):
             self.assertIn(section, tasks)
         seeds = {
@@ -96,7 +100,7 @@ class PlanTest(tf.test.TestCase):
         self.assertLen(set(keys), len(keys))
 
     def test_one_configuration_per_task(self):
-        tasks = report.plan(seeds=1)
+        tasks = plan.tasks(seeds=1)
         for task in tasks["depth"] + tasks["deep_relu"]:
             self.assertLen(task.config.inits, 1)
         for task in tasks["depth"]:
@@ -105,14 +109,40 @@ class PlanTest(tf.test.TestCase):
         self.assertEqual(c3.config, classifier.ClassifierConfig(seed=0))
 
     def test_sweep_skips_convolution_only_initializers(self):
-        usable, skipped = report.mlp_inits()
-        self.assertIn("dirac", skipped)
-        self.assertNotIn("dirac", usable)
-        swept = {t.config.init for t in report.plan(seeds=1)["sweep"]}
-        self.assertEqual(swept, set(usable))
+        errors = sweep.build_errors(plan.SWEEP)
+        self.assertIn("dirac", errors)
+        swept = {t.config.init for t in plan.tasks(seeds=1)["sweep"]}
+        self.assertNotIn("dirac", swept)
+        self.assertEqual(swept, set(plan.SWEEP.init_names()) - set(errors))
+
+    def test_sweep_tasks_are_the_sweep_binarys(self):
+        # `python -m experiments.sweep --seeds=2 --cache_dir=report/cache`
+        # must find every run of the report's sweep section in its cache.
+        # The binary's flags are process-global, hence its own process.
+        script = (
+            "import json, sys\n"
+            "from absl import flags\n"
+            "from experiments import sweep as binary\n"
+            "from keras_initstudy.study.kinds import sweep\n"
+            "flags.FLAGS(['sweep', '--seeds=2'])\n"
+            "config = binary.config_from_flags()\n"
+            "print(json.dumps([t.key for t in sweep.tasks(config)]))\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=testutil.REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        self.assertEqual(result.returncode, 0, msg=result.stderr[-2000:])
+        binary_keys = json.loads(result.stdout.splitlines()[-1])
+        report_keys = [t.key for t in plan.tasks(seeds=2)["sweep"]]
+        self.assertLen(report_keys, len(binary_keys))
+        self.assertCountEqual(report_keys, binary_keys)
 
     def test_every_task_has_a_command(self):
-        for found in report.plan(seeds=1).values():
+        for found in plan.tasks(seeds=1).values():
             for task in found:
                 self.assertIn("--seed=0", report.command(task))
 
@@ -131,9 +161,9 @@ class PlanTest(tf.test.TestCase):
 
     def test_rejects_unknown_sections_and_seeds(self):
         with self.assertRaisesRegex(ValueError, "Unknown report section"):
-            report.plan(sections=["bogus"])
+            plan.tasks(sections=["bogus"])
         with self.assertRaisesRegex(ValueError, "seeds"):
-            report.plan(seeds=0)
+            plan.tasks(seeds=0)
 
 
 class ReportTest(tf.test.TestCase):

@@ -29,6 +29,11 @@ from keras_initstudy.study.kinds import classifier
 # makes every hidden unit identical all the same.
 INIT_VALUES = {"constant": 0.05}
 STATUS_ERROR = "error"
+# Runs record the distinct units every 5 iterations: enough for the report's
+# per-iteration curve (its explorer draws it) at a fifth of the cost of
+# every one. The report asks for the same tasks, so a sweep into the
+# report's cache (`--cache_dir=report/cache`) reuses its runs.
+SYMMETRY_EVERY = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,10 +83,7 @@ class SweepConfig:
             dataset=self.dataset,
             data_dir=self.data_dir,
             init_value=INIT_VALUES.get(init),
-            # The table needs distinct units after training only; checking
-            # symmetry after every iteration would cost more than the
-            # training.
-            symmetry_every=self.iterations,
+            symmetry_every=SYMMETRY_EVERY,
         )
 
 
@@ -105,21 +107,33 @@ def _row(init, activation, seed, record):
     }
 
 
-def build_error(config, init):
-    """Why `init` cannot build the sweep's MLP (one line), or None.
+def build_errors(config):
+    """Which initializers of `config` cannot build the sweep's MLP, and why.
 
-    Checked once per initializer before any run: an initializer sees only
-    the kernels' shapes, never the activation or the seed.
+    The one decision of what the sweep (and so the report) trains: checked
+    once per initializer before any run, since an initializer sees only the
+    kernels' shapes, never the activation or the seed.
+
+    Returns:
+        `{init: exception}` for each name of `config.init_names()` whose
+        model cannot be built (e.g. `dirac`, convolutions only).
     """
-    try:
-        classifier.build_model(
-            config.classifier_config(
-                init, config.activations[0], config.seeds[0]
+    errors = {}
+    for init in config.init_names():
+        try:
+            classifier.build_model(
+                config.classifier_config(
+                    init, config.activations[0], config.seeds[0]
+                )
             )
-        )
-    except (ValueError, TypeError) as e:
-        return f"{type(e).__name__}: {e}".splitlines()[0]
-    return None
+        except (ValueError, TypeError) as e:
+            errors[init] = e
+    return errors
+
+
+def error_line(error):
+    """An exception as the sweep's rows show it: type and first line."""
+    return f"{type(error).__name__}: {error}".splitlines()[0]
 
 
 def _tasks(config, inits):
@@ -131,12 +145,17 @@ def _tasks(config, inits):
     ]
 
 
-def tasks(config):
-    """The sweep's study tasks: one per buildable (init, activation, seed)."""
-    return _tasks(
-        config,
-        [i for i in config.init_names() if build_error(config, i) is None],
-    )
+def tasks(config, errors=None):
+    """The sweep's study tasks: one per buildable (init, activation, seed).
+
+    Args:
+        config: a `SweepConfig`.
+        errors: what `build_errors(config)` returns, when the caller has
+            it already (it builds one model per initializer).
+    """
+    if errors is None:
+        errors = build_errors(config)
+    return _tasks(config, [i for i in config.init_names() if i not in errors])
 
 
 def run(config, cache_dir=None, engine=None, rerun=False, progress=None):
@@ -161,10 +180,8 @@ def run(config, cache_dir=None, engine=None, rerun=False, progress=None):
         after training, `matches_prior` and the loss curves.
     """
     resolved = dataclasses.replace(config, inits=config.init_names())
-    errors = {init: build_error(resolved, init) for init in resolved.inits}
-    runnable = _tasks(
-        resolved, [init for init in resolved.inits if errors[init] is None]
-    )
+    errors = build_errors(resolved)
+    runnable = tasks(resolved, errors)
     with tempfile.TemporaryDirectory() as scratch:
         found = runner.Study(cache_dir or scratch, engine).records(
             runnable, rerun=rerun, progress=progress
@@ -177,7 +194,7 @@ def run(config, cache_dir=None, engine=None, rerun=False, progress=None):
     for init in resolved.inits:
         for activation in resolved.activations:
             for seed in resolved.seeds:
-                if errors[init] is not None:
+                if init in errors:
                     rows.append(
                         {
                             "init": init,
@@ -185,7 +202,7 @@ def run(config, cache_dir=None, engine=None, rerun=False, progress=None):
                             "seed": seed,
                             "init_value": INIT_VALUES.get(init),
                             "status": STATUS_ERROR,
-                            "error": errors[init],
+                            "error": error_line(errors[init]),
                         }
                     )
                     continue
