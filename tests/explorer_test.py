@@ -337,6 +337,24 @@ class ExplorerDataTest(tf.test.TestCase, parameterized.TestCase):
                         init != "random_normal",
                     )
 
+    def test_toy_options_follow_the_config_not_the_record(self):
+        # What a record read back from the cache holds: keys sorted.
+        cached = [
+            (task, {**record, "runs": dict(sorted(record["runs"].items()))})
+            for task, record in self.groups[toy_panel.NAME]
+        ]
+        self.assertNotEqual(
+            list(cached[0][1]["runs"]), list(cached[0][0].config.inits)
+        )
+        (panel,) = explorer.page_data(self.results, {toy_panel.NAME: cached})[
+            "panels"
+        ]
+        self.assertEqual(
+            [value for value, _ in panel["options"]["toy-init"]],
+            list(cached[0][0].config.inits),
+        )
+        self.assertEqual(panel, self.panels[toy_panel.NAME])
+
     def test_curve_stats_skip_missing_values(self):
         stats = measure.curve_stats([[1.0, None, 3.0], [3.0, None]])
         self.assertEqual(stats["mean"], [2.0, None, 3.0])

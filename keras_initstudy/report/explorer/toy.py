@@ -17,12 +17,14 @@ FORWARD = ("z1", "z2", "a1", "a2", "y", "loss")
 
 
 def _groups(pairs):
-    """`{(init, seed): case}` and the inits' labels."""
+    """`{(init, seed): case}` in the configs' init order, and the labels."""
     grouped = {}
     labels = {}
     for task, record in pairs:
-        for init, case in record["runs"].items():
-            grouped[(init, str(task.config.seed))] = case
+        # Not the record's key order: the cache writes records with sorted
+        # keys, so a cached record would reorder the page's options.
+        for init in task.config.inits:
+            grouped[(init, str(task.config.seed))] = record["runs"][init]
             labels[init] = choices.init_label(
                 {"init": init, "init_value": task.config.init_value}
             )
