@@ -1,13 +1,17 @@
-"""The explorer page: its data against results.json, and in a real browser.
+"""The explorer page: its data against results.json, its markup, and in a
+real browser.
 
 The page is built from real records: a tiny study (MNIST sweep, depth
 signals, the toy net) run once per test process through `runner.Study`,
 with a results dict computed from those records the way results.json
-describes them (mean, sample sd, n, min, max per measurement).
+describes them (mean, sample sd, n, min, max per measurement). The
+template's markup is also tested apart, on small fixed page data that
+needs no records and no browser.
 """
 
 import atexit
 import functools
+import html.parser
 import json
 import os
 import re
@@ -20,6 +24,11 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 from keras_initstudy.report import explorer
+from keras_initstudy.report.explorer import depth as depth_panel
+from keras_initstudy.report.explorer import measure
+from keras_initstudy.report.explorer import page
+from keras_initstudy.report.explorer import sweep as sweep_panel
+from keras_initstudy.report.explorer import toy as toy_panel
 from keras_initstudy.study import runner
 from keras_initstudy.study.kinds import classifier
 from keras_initstudy.study.kinds import depth
@@ -39,7 +48,7 @@ _SHOWN_RTOL = 5e-4
 
 def _tasks():
     return {
-        explorer.SWEEP: [
+        sweep_panel.NAME: [
             runner.Task(
                 "classifier",
                 classifier.ClassifierConfig(
@@ -56,7 +65,7 @@ def _tasks():
             for activation in _ACTIVATIONS
             for seed in _SEEDS
         ],
-        explorer.DEPTH: [
+        depth_panel.NAME: [
             runner.Task(
                 "depth",
                 depth.DepthConfig(
@@ -72,7 +81,7 @@ def _tasks():
             for activation in _DEPTH_ACTIVATIONS
             for seed in _SEEDS
         ],
-        explorer.TOY: [
+        toy_panel.NAME: [
             runner.Task("toy", toy.ToyConfig(seed=seed)) for seed in _SEEDS
         ],
     }
@@ -95,7 +104,7 @@ def _measurement(name, values):
 def _results(groups):
     """results.json's schema over the fixture records (contract's names)."""
     by_config = {}
-    for task, record in groups[explorer.SWEEP]:
+    for task, record in groups[sweep_panel.NAME]:
         by_config.setdefault(
             (task.config.init, task.config.activation), []
         ).append(record)
@@ -115,7 +124,7 @@ def _results(groups):
             ),
         ]
     by_depth = {}
-    for _, record in groups[explorer.DEPTH]:
+    for _, record in groups[depth_panel.NAME]:
         for run in record["runs"]:
             by_depth.setdefault((run["init"], run["activation"]), []).append(
                 run
@@ -143,13 +152,13 @@ def _results(groups):
         "claims": [
             {
                 **claim,
-                "id": explorer.DEPTH_CLAIM,
+                "id": depth_panel.CLAIM,
                 "claim": "Depth signals at init.",
                 "measurements": depth_measurements,
             },
             {
                 **claim,
-                "id": explorer.SWEEP,
+                "id": sweep_panel.CLAIM,
                 "claim": "Init x activation.",
                 "measurements": sweep_measurements,
             },
@@ -176,15 +185,20 @@ def _fixture():
     return groups, results, path
 
 
-def _embedded_data(path):
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+def _embedded(text):
+    """The page data embedded in a page's text."""
     match = re.search(
         r'<script type="application/json" id="explorer-data">(.*?)</script>',
         text,
         re.DOTALL,
     )
-    return text, json.loads(match.group(1))
+    return json.loads(match.group(1))
+
+
+def _embedded_data(path):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    return text, _embedded(text)
 
 
 class ExplorerDataTest(tf.test.TestCase, parameterized.TestCase):
@@ -193,7 +207,7 @@ class ExplorerDataTest(tf.test.TestCase, parameterized.TestCase):
         super().setUpClass()
         cls.groups, cls.results, cls.path = _fixture()
         cls.text, cls.data = _embedded_data(cls.path)
-        cls.index = explorer.measurement_index(cls.results)
+        cls.index = measure.measurement_index(cls.results)
         cls.panels = {p["name"]: p for p in cls.data["panels"]}
 
     def test_page_is_self_contained(self):
@@ -201,7 +215,8 @@ class ExplorerDataTest(tf.test.TestCase, parameterized.TestCase):
         self.assertNotRegex(self.text, r"<link[^>]*\shref=")
         self.assertIn("Plotly", self.text)
         self.assertEqual(
-            set(self.panels), {explorer.SWEEP, explorer.DEPTH, explorer.TOY}
+            set(self.panels),
+            {sweep_panel.NAME, depth_panel.NAME, toy_panel.NAME},
         )
 
     def test_figures_are_valid_plotly(self):
@@ -216,34 +231,34 @@ class ExplorerDataTest(tf.test.TestCase, parameterized.TestCase):
         go.Figure(layout={"template": self.data["template"]})
 
     def test_sweep_numbers_are_results_json(self):
-        choices = self.panels[explorer.SWEEP]["choices"]
+        choices = self.panels[sweep_panel.NAME]["choices"]
         self.assertLen(choices, len(_SWEEP_INITS) * len(_ACTIVATIONS))
         for init in _SWEEP_INITS:
             for activation in _ACTIVATIONS:
                 numbers = choices[f"{init}|{activation}"]["numbers"]
-                for metric, _ in explorer.SWEEP_METRICS:
+                for metric, _ in sweep_panel.METRICS:
                     m = self.index[
-                        (explorer.SWEEP, f"{metric}/{init}/{activation}")
+                        (sweep_panel.CLAIM, f"{metric}/{init}/{activation}")
                     ]
-                    for part in explorer.STAT_PARTS:
+                    for part in measure.STAT_PARTS:
                         self.assertEqual(
                             numbers[f"sweep-{metric}-{part}"]["value"],
                             m[part],
                         )
 
     def test_depth_numbers_are_results_json_and_absent_ones_a_dash(self):
-        choices = self.panels[explorer.DEPTH]["choices"]
+        choices = self.panels[depth_panel.NAME]["choices"]
         self.assertLen(choices, len(_DEPTH_INITS) * len(_DEPTH_ACTIVATIONS))
         for key, choice in choices.items():
             init, activation, _ = key.split("|")
-            for metric, _ in explorer.DEPTH_METRICS:
+            for metric, _ in depth_panel.METRICS:
                 m = self.index.get(
-                    (explorer.DEPTH_CLAIM, f"{metric}/{init}/{activation}")
+                    (depth_panel.CLAIM, f"{metric}/{init}/{activation}")
                 )
                 shown = choice["numbers"][f"depth-{metric}-mean"]
                 if m is None:  # ReLU has no saturated share.
                     self.assertIsNone(shown["value"])
-                    self.assertEqual(shown["text"], explorer.DASH)
+                    self.assertEqual(shown["text"], measure.DASH)
                 else:
                     self.assertEqual(shown["value"], m["mean"])
 
@@ -253,21 +268,21 @@ class ExplorerDataTest(tf.test.TestCase, parameterized.TestCase):
         for m in results["claims"][1]["measurements"]:
             if m["name"] == name:
                 m["mean"] = 0.123456
-        sweep_only = {explorer.SWEEP: self.groups[explorer.SWEEP]}
+        sweep_only = {sweep_panel.NAME: self.groups[sweep_panel.NAME]}
         data = explorer.page_data(results, sweep_only)
-        (sweep_panel,) = data["panels"]
-        shown = sweep_panel["choices"]["he_normal|relu"]["numbers"]
+        (panel,) = data["panels"]
+        shown = panel["choices"]["he_normal|relu"]["numbers"]
         self.assertEqual(shown["sweep-test_accuracy-mean"]["value"], 0.123456)
         self.assertEqual(shown["sweep-test_accuracy-mean"]["text"], "0.1235")
 
     def test_loss_curve_is_the_mean_over_seeds(self):
         records = [
             r
-            for t, r in self.groups[explorer.SWEEP]
+            for t, r in self.groups[sweep_panel.NAME]
             if (t.config.init, t.config.activation) == ("he_normal", "relu")
         ]
         self.assertLen(records, len(_SEEDS))
-        fig = self.panels[explorer.SWEEP]["choices"]["he_normal|relu"][
+        fig = self.panels[sweep_panel.NAME]["choices"]["he_normal|relu"][
             "figures"
         ]["sweep-loss"]
         mean = next(
@@ -278,7 +293,7 @@ class ExplorerDataTest(tf.test.TestCase, parameterized.TestCase):
         )
 
     def test_symmetry_curve_follows_the_thinned_record(self):
-        fig = self.panels[explorer.SWEEP]["choices"]["zeros|relu"]["figures"][
+        fig = self.panels[sweep_panel.NAME]["choices"]["zeros|relu"]["figures"][
             "sweep-symmetry"
         ]
         mean = next(
@@ -293,7 +308,7 @@ class ExplorerDataTest(tf.test.TestCase, parameterized.TestCase):
     )
     def test_histograms_hold_every_value(self, init, activation):
         key = f"{init}|{activation}|4 layers \u00d7 64"
-        fig = self.panels[explorer.DEPTH]["choices"][key]["figures"][
+        fig = self.panels[depth_panel.NAME]["choices"][key]["figures"][
             "depth-histograms"
         ]
         bars = [t for t in fig["data"] if t["type"] == "bar"]
@@ -303,8 +318,8 @@ class ExplorerDataTest(tf.test.TestCase, parameterized.TestCase):
             self.assertAllClose(sum(bar["y"]), 1.0)
 
     def test_toy_numbers_are_the_record(self):
-        choices = self.panels[explorer.TOY]["choices"]
-        for task, record in self.groups[explorer.TOY]:
+        choices = self.panels[toy_panel.NAME]["choices"]
+        for task, record in self.groups[toy_panel.NAME]:
             for init, case in record["runs"].items():
                 for i, step in enumerate(case["steps"], 1):
                     numbers = choices[f"{init}|{task.config.seed}|{i}"][
@@ -322,11 +337,335 @@ class ExplorerDataTest(tf.test.TestCase, parameterized.TestCase):
                         init != "random_normal",
                     )
 
+    def test_toy_options_follow_the_config_not_the_record(self):
+        # What a record read back from the cache holds: keys sorted.
+        cached = [
+            (task, {**record, "runs": dict(sorted(record["runs"].items()))})
+            for task, record in self.groups[toy_panel.NAME]
+        ]
+        self.assertNotEqual(
+            list(cached[0][1]["runs"]), list(cached[0][0].config.inits)
+        )
+        (panel,) = explorer.page_data(self.results, {toy_panel.NAME: cached})[
+            "panels"
+        ]
+        self.assertEqual(
+            [value for value, _ in panel["options"]["toy-init"]],
+            list(cached[0][0].config.inits),
+        )
+        self.assertEqual(panel, self.panels[toy_panel.NAME])
+
     def test_curve_stats_skip_missing_values(self):
-        stats = explorer._curve_stats([[1.0, None, 3.0], [3.0, None]])
+        stats = measure.curve_stats([[1.0, None, 3.0], [3.0, None]])
         self.assertEqual(stats["mean"], [2.0, None, 3.0])
         self.assertEqual(stats["min"], [1.0, None, 3.0])
         self.assertEqual(stats["max"], [3.0, None, 3.0])
+
+    def test_every_shown_element_is_on_the_page(self):
+        outline = _outline(self.text)
+        for panel in self.panels.values():
+            for key, choice in panel["choices"].items():
+                for element_id in (*choice["figures"], *choice["numbers"]):
+                    self.assertLen(
+                        outline.by_id(element_id), 1, msg=f"{key}: {element_id}"
+                    )
+
+
+# The page's template is tested on small fixed data: no records needed.
+_OPTIONS = {
+    sweep_panel.NAME: {
+        "sweep-init": [["he_normal", "he_normal"], ["zeros", "zeros"]],
+        "sweep-activation": [["relu", "relu"], ["tanh", "tanh"]],
+    },
+    depth_panel.NAME: {
+        "depth-init": [["small_random", "small_random"]],
+        "depth-activation": [["relu", "relu"], ["tanh", "tanh"]],
+        "depth-network": [["4 layers \u00d7 64", "4 layers \u00d7 64"]],
+    },
+    toy_panel.NAME: {
+        "toy-init": [
+            ["random_normal", "random_normal"],
+            ["constant", "constant (0.05)"],
+            ["zeros", "zeros"],
+        ],
+        "toy-seed": [["0", "seed 0"], ["1", "seed 1"]],
+    },
+}
+_TOY_STEPS = 7
+# Elements whose content is not markup.
+_RAW_TEXT = frozenset({"script", "style"})
+# Elements html.parser opens but that never close.
+_VOID = frozenset({"input", "meta"})
+
+
+def _template_data(names=tuple(_OPTIONS), options=None):
+    """page_data's shape for the panels `names`, without figures."""
+    modules = {m.NAME: m for m in (sweep_panel, depth_panel, toy_panel)}
+    panels = []
+    for name in names:
+        panel = {
+            "name": name,
+            "selectors": list(modules[name].SELECTORS),
+            "options": (options or _OPTIONS)[name],
+            "choices": {},
+        }
+        if name == toy_panel.NAME:
+            panel["steps"] = _TOY_STEPS
+        panels.append(panel)
+    return {"template": {}, "panels": panels}
+
+
+class _Outline(html.parser.HTMLParser):
+    """A page's elements in document order, each with its open ancestors."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.elements = []
+        self.texts = []  # (text, the element it is in)
+        self._open = []
+
+    def handle_starttag(self, tag, attrs):
+        element = {
+            "tag": tag,
+            "attrs": dict(attrs),
+            "ancestors": tuple(self._open),
+            "text": "",
+        }
+        self.elements.append(element)
+        if tag not in _VOID:
+            self._open.append(element)
+
+    def handle_endtag(self, tag):
+        while self._open and self._open.pop()["tag"] != tag:
+            pass
+
+    def handle_data(self, data):
+        parent = self._open[-1] if self._open else None
+        for element in self._open:
+            element["text"] += data
+        self.texts.append((data, parent))
+
+    def by_id(self, element_id):
+        return [e for e in self.elements if e["attrs"].get("id") == element_id]
+
+    def find(self, tag, inside=None, css_class=None):
+        """Elements with `tag` (and `css_class`) within the element `inside`."""
+        return [
+            e
+            for e in self.elements
+            if e["tag"] == tag
+            and (inside is None or any(a is inside for a in e["ancestors"]))
+            and (
+                css_class is None
+                or css_class in e["attrs"].get("class", "").split()
+            )
+        ]
+
+
+def _outline(text):
+    outline = _Outline()
+    outline.feed(text)
+    outline.close()
+    return outline
+
+
+class ExplorerTemplateTest(tf.test.TestCase, parameterized.TestCase):
+    """The page's markup, parsed with html.parser: no browser, no records."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.text = explorer.render_html(_template_data())
+        cls.outline = _outline(cls.text)
+
+    def _section(self, name):
+        (section,) = self.outline.by_id(f"panel-{name}")
+        return section
+
+    @parameterized.named_parameters(
+        ("every_panel", tuple(_OPTIONS)),
+        ("without_depth", (sweep_panel.NAME, toy_panel.NAME)),
+        ("toy_only", (toy_panel.NAME,)),
+    )
+    def test_one_section_per_panel_in_order(self, names):
+        outline = _outline(explorer.render_html(_template_data(names)))
+        sections = outline.find("section")
+        self.assertEqual(
+            [s["attrs"]["id"] for s in sections], [f"panel-{n}" for n in names]
+        )
+        for name, section in zip(names, sections, strict=True):
+            self.assertEqual(section["attrs"]["class"], "panel")
+            (title,) = outline.find("h2", inside=section)
+            self.assertNotEmpty(title["text"])
+            (missing,) = outline.find("p", inside=section, css_class="missing")
+            self.assertEqual(missing["attrs"]["id"], f"{name}-missing")
+            self.assertIn("hidden", missing["attrs"])
+
+    @parameterized.named_parameters(
+        (selector, name, selector)
+        for name, options in _OPTIONS.items()
+        for selector in options
+    )
+    def test_selector_offers_its_options(self, name, selector):
+        (select,) = self.outline.by_id(selector)
+        self.assertEqual(select["tag"], "select")
+        self.assertIn(self._section(name), select["ancestors"])
+        options = self.outline.find("option", inside=select)
+        self.assertEqual(
+            [[o["attrs"]["value"], o["text"]] for o in options],
+            _OPTIONS[name][selector],
+        )
+        selected = [
+            o["attrs"]["value"] for o in options if "selected" in o["attrs"]
+        ]
+        # The init selectors open on zeros, the failure the page is about.
+        values = [value for value, _ in _OPTIONS[name][selector]]
+        expected = (
+            "zeros"
+            if selector.endswith("-init") and "zeros" in values
+            else values[0]
+        )
+        self.assertEqual(selected, [expected])
+
+    def test_first_option_is_chosen_without_zeros(self):
+        options = {
+            **_OPTIONS,
+            sweep_panel.NAME: {
+                **_OPTIONS[sweep_panel.NAME],
+                "sweep-init": [["he_normal", "he_normal"], ["lecun", "lecun"]],
+            },
+        }
+        outline = _outline(
+            explorer.render_html(_template_data(options=options))
+        )
+        (select,) = outline.by_id("sweep-init")
+        selected = [
+            o["attrs"]["value"]
+            for o in outline.find("option", inside=select)
+            if "selected" in o["attrs"]
+        ]
+        self.assertEqual(selected, ["he_normal"])
+
+    def test_toy_steps_through_a_slider(self):
+        (slider,) = self.outline.by_id("toy-step")
+        self.assertIn(self._section(toy_panel.NAME), slider["ancestors"])
+        self.assertEqual(
+            {k: slider["attrs"][k] for k in ("type", "min", "max", "value")},
+            {"type": "range", "min": "1", "max": str(_TOY_STEPS), "value": "1"},
+        )
+        buttons = self.outline.find(
+            "button", inside=self._section(toy_panel.NAME)
+        )
+        self.assertEqual(
+            [
+                (b["attrs"]["data-target"], b["attrs"]["data-step"])
+                for b in buttons
+            ],
+            [("toy-step", "-1"), ("toy-step", "1")],
+        )
+        self.assertLen(self.outline.by_id("toy-step-label"), 1)
+
+    @parameterized.named_parameters(
+        ("sweep", sweep_panel.NAME, sweep_panel.METRICS),
+        ("depth", depth_panel.NAME, depth_panel.METRICS),
+    )
+    def test_stat_box_per_metric_with_every_part(self, name, metrics):
+        section = self._section(name)
+        boxes = self.outline.find("div", inside=section, css_class="stat")
+        for box, (metric, label) in zip(
+            boxes[: len(metrics)], metrics, strict=True
+        ):
+            (title,) = self.outline.find(
+                "div", inside=box, css_class="stat-label"
+            )
+            self.assertEqual(title["text"], label)
+            numbers = self.outline.find("span", inside=box, css_class="num")
+            self.assertEqual(
+                [n["attrs"]["id"] for n in numbers],
+                [f"{name}-{metric}-{part}" for part in measure.STAT_PARTS],
+            )
+        extra = boxes[len(metrics) :]
+        if name == depth_panel.NAME:
+            (verdict,) = self.outline.by_id("depth-verdict")
+            self.assertLen(extra, 1)
+            self.assertIn(extra[0], verdict["ancestors"])
+        else:
+            self.assertEmpty(extra)
+
+    def test_toy_tables_hold_every_weight_and_forward_value(self):
+        cells = self.outline.find("td", inside=self._section(toy_panel.NAME))
+        weights = [
+            f"toy-{prefix}-u{unit}-{k}"
+            for unit in (1, 2)
+            for prefix in ("w", "dw")
+            for k in range(len(toy_panel.WEIGHT_LABELS))
+        ]
+        forward = [f"toy-forward-{name}" for name in toy_panel.FORWARD]
+        self.assertEqual([c["attrs"]["id"] for c in cells], weights + forward)
+        headers = [
+            h["text"]
+            for h in self.outline.find(
+                "th", inside=self._section(toy_panel.NAME)
+            )
+        ]
+        self.assertEqual(headers.count(toy_panel.WEIGHT_LABELS[0]), 2)
+
+    def test_ids_are_unique(self):
+        ids = [
+            e["attrs"]["id"]
+            for e in self.outline.elements
+            if "id" in e["attrs"]
+        ]
+        self.assertEqual(len(ids), len(set(ids)))
+
+    def test_no_whitespace_between_elements(self):
+        # The template's line breaks are for its reader, not the page.
+        stray = [
+            text
+            for text, parent in self.outline.texts
+            if parent is not None
+            and parent["tag"] not in _RAW_TEXT
+            and not text.strip()
+        ]
+        self.assertEqual(stray, [])
+
+    def test_style_and_script_are_the_files_beside_the_template(self):
+        for tag, name in (("style", "explorer.css"), ("script", "explorer.js")):
+            with open(
+                os.path.join(page.TEMPLATES, name), encoding="utf-8"
+            ) as f:
+                source = f.read()
+            texts = [e["text"] for e in self.outline.find(tag)]
+            self.assertIn("\n" + source, texts, msg=name)
+
+    def test_values_are_escaped(self):
+        label = '<b>constant</b> & "0.05"'
+        options = {
+            **_OPTIONS,
+            toy_panel.NAME: {
+                **_OPTIONS[toy_panel.NAME],
+                "toy-init": [['x" onclick="alert(1)', label]],
+            },
+        }
+        outline = _outline(
+            explorer.render_html(_template_data(options=options))
+        )
+        (option,) = outline.find("option", inside=outline.by_id("toy-init")[0])
+        self.assertEqual(option["text"], label)
+        self.assertEqual(
+            option["attrs"], {"value": 'x" onclick="alert(1)', "selected": None}
+        )
+        self.assertEmpty(outline.find("b"))
+
+    def test_embedded_data_is_the_page_data(self):
+        data = _template_data()
+        # "</script>" in a value must not end the data's script element.
+        data["panels"][0]["choices"]["zeros|relu"] = {
+            "figures": {},
+            "numbers": {"sweep-source": {"value": None, "text": "</script>"}},
+        }
+        embedded = _embedded(explorer.render_html(data))
+        self.assertEqual(embedded, data)
 
 
 def _chromium():
@@ -367,7 +706,7 @@ class ExplorerBrowserTest(tf.test.TestCase):
         from playwright.sync_api import sync_playwright
 
         cls.groups, cls.results, cls.path = _fixture()
-        cls.index = explorer.measurement_index(cls.results)
+        cls.index = measure.measurement_index(cls.results)
         cls.playwright = sync_playwright().start()
         try:
             cls.browser = cls.playwright.chromium.launch(
@@ -429,10 +768,10 @@ class ExplorerBrowserTest(tf.test.TestCase):
             self.assertNotEqual(before[chart], after[chart], msg=chart)
 
     def _assert_stat(self, shown, prefix, measurement):
-        for part in explorer.STAT_PARTS:
+        for part in measure.STAT_PARTS:
             got = shown[f"{prefix}-{part}"]
             if measurement is None:
-                self.assertEqual(got["text"], explorer.DASH, msg=prefix)
+                self.assertEqual(got["text"], measure.DASH, msg=prefix)
                 continue
             self.assertEqual(float(got["value"]), measurement[part])
             self.assertAllClose(
@@ -445,27 +784,29 @@ class ExplorerBrowserTest(tf.test.TestCase):
 
     def _assert_sweep(self, init, activation):
         shown = self.page.evaluate(_READ_NUMBERS)
-        for metric, _ in explorer.SWEEP_METRICS:
+        for metric, _ in sweep_panel.METRICS:
             self._assert_stat(
                 shown,
                 f"sweep-{metric}",
-                self.index[(explorer.SWEEP, f"{metric}/{init}/{activation}")],
+                self.index[
+                    (sweep_panel.CLAIM, f"{metric}/{init}/{activation}")
+                ],
             )
         self.assertEqual(shown["sweep-curve-n"]["value"], str(len(_SEEDS)))
 
     def _assert_depth(self, init, activation):
         shown = self.page.evaluate(_READ_NUMBERS)
-        for metric, _ in explorer.DEPTH_METRICS:
+        for metric, _ in depth_panel.METRICS:
             self._assert_stat(
                 shown,
                 f"depth-{metric}",
                 self.index.get(
-                    (explorer.DEPTH_CLAIM, f"{metric}/{init}/{activation}")
+                    (depth_panel.CLAIM, f"{metric}/{init}/{activation}")
                 ),
             )
         verdicts = [
             run["verdict"]
-            for _, record in self.groups[explorer.DEPTH]
+            for _, record in self.groups[depth_panel.NAME]
             for run in record["runs"]
             if (run["init"], run["activation"]) == (init, activation)
         ]
@@ -474,7 +815,7 @@ class ExplorerBrowserTest(tf.test.TestCase):
     def _assert_toy(self, init, seed, step):
         shown = self.page.evaluate(_READ_NUMBERS)
         record = next(
-            r for t, r in self.groups[explorer.TOY] if t.config.seed == seed
+            r for t, r in self.groups[toy_panel.NAME] if t.config.seed == seed
         )
         case = record["runs"][init]
         before = (
