@@ -521,3 +521,53 @@ def phase_diagram(summary, path, title=None):
     )
     ax.legend(fontsize=7, loc="upper right", framealpha=0.6)
     return _save(fig, path)
+
+
+def signal_propagation(records, path, title=None):
+    """Measured q^l and gradient ratios (dots) on the theory's lines.
+
+    Args:
+        records: `propagation` records; those of one configuration (all
+            but the seed) share a color, their measurements averaged.
+        path: where the PNG goes.
+        title: optional figure title.
+
+    Returns:
+        `path`.
+    """
+    plt = _pyplot()
+    groups = {}
+    for record in records:
+        config = dict(record["config"])
+        config.pop("seed")
+        groups.setdefault(tuple(sorted(config.items())), []).append(record)
+    fig, (ax_q, ax_g) = plt.subplots(1, 2, figsize=(10, 4))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, group in enumerate(groups.values()):
+        config, color = group[0]["config"], colors[i % len(colors)]
+        label = (
+            f"{config['activation']} σ_w² = {config['sigma_w2']:.3g} "
+            f"({group[0]['phase']}, {config['inputs']})"
+        )
+        for ax, key in ((ax_q, "q"), (ax_g, "grad_ratio")):
+            predicted = group[0]["predicted"][key]
+            layers = range(1, len(predicted) + 1)
+            measured = [
+                sum(r["measured"][key][j] for r in group) / len(group)
+                for j in range(len(predicted))
+            ]
+            ax.plot(layers, predicted, "-", color=color, label=label)
+            ax.plot(layers, measured, "o", color=color, ms=3)
+    ax_q.set_yscale("log")
+    ax_q.set_xlabel("layer l")
+    ax_q.set_ylabel("q^l: mean square pre-activation")
+    ax_g.set_xlabel("layer l")
+    ax_g.set_ylabel("|dL/dh^l|² / |dL/dh^(l+1)|²  (theory: χ1)")
+    ax_g.legend(fontsize=7)
+    for ax in (ax_q, ax_g):
+        ax.grid(alpha=0.3)
+    fig.suptitle(
+        title or "Mean-field theory (lines) vs one measured batch (dots)",
+        fontsize=10,
+    )
+    return _save(fig, path)

@@ -1,13 +1,16 @@
 """The numbers the explorer shows: read, summarized over seeds, formatted.
 
 Headline numbers are read from results.json by measurement name, never
-recomputed; curves are summarized over seeds here. Rounding happens only
-in `fmt`.
+recomputed; curves are summarized over seeds with the report's
+`curve_stats`, and numbers rounded by the report's `format_number`.
 """
 
 import math
 
-import numpy as np
+from keras_initstudy.report import measure as report_measure
+
+# The panels summarize curves over seeds as the report's figures do.
+curve_stats = report_measure.curve_stats
 
 DASH = "\u2014"
 # The parts of a results.json measurement that a stat box shows.
@@ -15,16 +18,8 @@ STAT_PARTS = ("mean", "sd", "n", "min", "max")
 
 
 def fmt(value, digits=4):
-    """How a number is shown (rounding happens only here)."""
-    if value is None:
-        return DASH
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return str(value)
-    if value == 0:
-        return "0"  # Also -0.0, which reads as a different number.
-    return f"{value:.{digits}g}"
+    """How a number is shown: the report's one formatter, a dash for none."""
+    return report_measure.format_number(value, digits, missing=DASH)
 
 
 def shown(value, text=None):
@@ -55,30 +50,6 @@ def stat_numbers(prefix, measurement):
     measurement = measurement or {}
     return {
         f"{prefix}-{part}": shown(measurement.get(part)) for part in STAT_PARTS
-    }
-
-
-def curve_stats(curves):
-    """Mean, min and max per index of ragged curves (None: no value)."""
-    length = max((len(c) for c in curves), default=0)
-    table = np.full((len(curves), length), np.nan)
-    for i, curve in enumerate(curves):
-        table[i, : len(curve)] = [np.nan if v is None else v for v in curve]
-    table[~np.isfinite(table)] = np.nan
-    has_value = np.any(~np.isnan(table), axis=0)
-
-    def column(fn):
-        values = np.full(length, np.nan)
-        values[has_value] = fn(table[:, has_value], axis=0)
-        return [
-            float(v) if ok else None
-            for v, ok in zip(values, has_value, strict=True)
-        ]
-
-    return {
-        "mean": column(np.nanmean),
-        "min": column(np.nanmin),
-        "max": column(np.nanmax),
     }
 
 
