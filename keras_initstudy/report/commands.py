@@ -46,6 +46,11 @@ _BINARIES = {
             "data_dir": None,
         },
     ),
+    "propagation": ("experiments.propagation", {"data_dir": None}),
+    "trainability": (
+        "experiments.trainability",
+        {"depth": "depths", "optimizer": None, "data_dir": None},
+    ),
 }
 # Fields that never change a recorded number (how often the symmetry block
 # is sampled) and need no flag to reproduce one.
@@ -59,6 +64,11 @@ _ALWAYS_IN_COMMAND = {
     ("depth", "inits"),
     ("deep_relu", "inits"),
     ("toy", "inits"),
+    ("propagation", "activation"),
+    ("propagation", "sigma_w2"),
+    ("trainability", "activation"),
+    ("trainability", "sigma_w2"),
+    ("trainability", "depth"),
 }
 
 

@@ -11,6 +11,7 @@ import os
 
 from keras_initstudy.report import measure
 from keras_initstudy.report import plan
+from keras_initstudy.report.claims import edge_of_chaos
 from keras_initstudy.study import models
 from keras_initstudy.study import plots
 from keras_initstudy.study import records
@@ -191,6 +192,29 @@ def _figure_deep_relu_std(groups, path):
     )
 
 
+def _figure_propagation(activation):
+    def draw(groups, path):
+        found = measure.select(
+            groups, "signal_propagation", activation=activation, inputs="mnist"
+        )
+        plots.signal_propagation(
+            [record for _, record in found],
+            path,
+            title=f"{activation}: mean-field theory (lines) vs measured q^l "
+            "and gradient ratios (dots, mean over seeds), MNIST inputs",
+        )
+
+    return draw
+
+
+def _figure_phase_diagram(activation):
+    def draw(groups, path):
+        summary = edge_of_chaos.summaries(groups)[activation]["all"]
+        plots.phase_diagram(summary, path)
+
+    return draw
+
+
 _FIGURES = {
     "c1_softmax_loss.png": _figure_c1,
     "c2_distinct_units.png": _figure_c2,
@@ -205,6 +229,14 @@ _FIGURES = {
     "symmetry_breaking.png": _figure_breaking,
     "deep_relu_loss.png": _figure_deep_relu_loss,
     "deep_relu_init_std.png": _figure_deep_relu_std,
+    **{
+        f"propagation_{a}.png": _figure_propagation(a)
+        for a, _ in plan.PROPAGATION
+    },
+    **{
+        f"phase_diagram_{a}.png": _figure_phase_diagram(a)
+        for a in ("tanh", "relu")
+    },
 }
 # The code a figure is drawn with: the plots, this module, and the runs'
 # selection and averaging in `measure`.

@@ -8,11 +8,14 @@ and the report share their runs.
 
 import dataclasses
 
+from keras_initstudy import theory
 from keras_initstudy.study import models
 from keras_initstudy.study import runner
 from keras_initstudy.study.kinds import classifier
 from keras_initstudy.study.kinds import deep_relu
 from keras_initstudy.study.kinds import depth
+from keras_initstudy.study.kinds import phase_diagram
+from keras_initstudy.study.kinds import propagation
 from keras_initstudy.study.kinds import regression
 from keras_initstudy.study.kinds import sweep
 from keras_initstudy.study.kinds import toy
@@ -23,6 +26,9 @@ DEFAULT_SEEDS = {
     "c3_mnist": 5,
     "sweep": 5,
     "deep_relu": 5,
+    # Part 3's phase diagram: 352 trainings per seed; two seeds keep the
+    # report from scratch within its time budget (BENCHMARKS.md).
+    "edge_of_chaos": 2,
 }
 MIN_SEEDS = 3
 
@@ -62,6 +68,16 @@ BREAKING = (
         dict(init="he_normal", activation="relu", output_init="zeros"),
     ),
 )
+# Part 3 at initialization: per activation, sigma_w2 in the ordered phase,
+# on the critical line and in the chaotic phase (sigma_b2 = 0.05).
+PROPAGATION = (
+    (
+        "tanh",
+        (1.0, theory.critical_sigma_w2(0.05, "tanh"), 3.0),
+    ),
+    ("relu", (1.5, 2.0, 2.5)),
+)
+
 # Zero init beside the article's run: (label, fields).
 C3_VARIANTS = (
     ("hidden_128_64", dict(activation="relu", hidden_units=(128, 64))),
@@ -152,6 +168,27 @@ _TASKS = {
         ]
     ),
 }
+_TASKS["signal_propagation"] = _each_seed(
+    lambda s: [
+        runner.Task(
+            "propagation",
+            propagation.PropagationConfig(
+                activation=activation, sigma_w2=sigma_w2, inputs=inputs, seed=s
+            ),
+        )
+        for activation, values in PROPAGATION
+        for sigma_w2 in values
+        for inputs in propagation.INPUTS
+    ]
+)
+_TASKS["edge_of_chaos"] = lambda seeds: sorted(
+    (
+        task
+        for grid in phase_diagram.default_grids(seeds)
+        for task in grid.tasks()
+    ),
+    key=lambda task: task.config.seed,
+)
 SECTIONS = tuple(_TASKS)
 
 

@@ -22,6 +22,8 @@ from keras_initstudy.report.claims import c4
 from keras_initstudy.report.claims import cs231n
 from keras_initstudy.report.claims import deep_relu
 from keras_initstudy.report.claims import doctor
+from keras_initstudy.report.claims import edge_of_chaos
+from keras_initstudy.report.claims import signal_propagation
 from keras_initstudy.report.claims import sweep
 from keras_initstudy.report.claims import symmetry_breaking
 from keras_initstudy.report.claims import zero_sigmoid
@@ -38,6 +40,8 @@ FROM_RUNS = (
     symmetry_breaking,
     deep_relu,
     cs231n,
+    signal_propagation,
+    edge_of_chaos,
 )
 
 

@@ -81,11 +81,12 @@ def run(config, dataset):
         point = theory.analyze(*args)
         phase, chi1, xi_c = point.phase, point.chi1, point.xi_c
     except theory.MeanFieldError:
-        # No finite q*: q^l grows without bound (ReLU past He), and chi1,
-        # which ReLU's homogeneity makes independent of q, is taken at the
-        # last layer's predicted q.
-        phase, xi_c = theory.CHAOTIC, np.inf
+        # No finite q*: q^l grows without bound (ReLU at or past He, with
+        # biases), and chi1, which ReLU's homogeneity makes independent of
+        # q, is taken at the last layer's predicted q.
         chi1 = theory.chi1(*args, q=predicted["q"][-1])
+        phase = theory.CRITICAL if np.isclose(chi1, 1.0) else theory.CHAOTIC
+        xi_c = np.inf
     return {
         "config": dataclasses.asdict(config),
         "measured": {key: measured[key] for key in ("q_in", "q", "grad_ratio")},
