@@ -46,7 +46,8 @@ _SCALE = flags.DEFINE_enum(
     "default",
     ["default", "paper"],
     "default: a grid one machine runs in minutes; paper: width 300, depths "
-    "to 320, sigma_w2 in steps of 0.1 (for --engine=ray on a cluster).",
+    "to 320, sigma_w2 in steps of 0.1, 3 seeds unless --seeds says (for "
+    "--engine=ray on a cluster).",
 )
 _SIGMA_W2 = flags.DEFINE_list(
     "sigma_w2", [], "Weight variances x fan-in (default: the scale's grid)."
@@ -82,7 +83,10 @@ def _numbers(values, kind, name):
 
 def grids_from_flags():
     first = _RUN.seed.value
-    seeds = tuple(range(first, first + _STUDY.seeds.value))
+    count = _STUDY.seeds.value
+    if _SCALE.value == "paper" and not flags.FLAGS["seeds"].present:
+        count = phase_diagram.PAPER_SEEDS
+    seeds = tuple(range(first, first + count))
     if _SCALE.value == "paper":
         base = phase_diagram.paper_grids(seeds)
     else:

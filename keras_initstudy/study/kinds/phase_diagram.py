@@ -40,6 +40,7 @@ TANH_SIGMA_W2 = tuple(round(1.0 + 0.25 * i, 2) for i in range(13))
 RELU_SIGMA_W2 = (1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 2.75, 3.0)
 PAPER_DEPTHS = (10, 14, 20, 28, 40, 56, 80, 113, 160, 226, 320)
 PAPER_SIGMA_W2 = tuple(round(1.0 + 0.1 * i, 2) for i in range(31))
+PAPER_SEEDS = 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +121,7 @@ def default_grids(seeds=(0,)):
     )
 
 
-def paper_grids(seeds=(0, 1, 2)):
+def paper_grids(seeds=tuple(range(PAPER_SEEDS))):
     """Schoenholz et al.'s scale: width 300, depths to 320, sigma_w2 step 0.1.
 
     The job for a cluster (`--engine=ray`); BENCHMARKS.md estimates its cost.
