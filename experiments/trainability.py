@@ -34,7 +34,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
 from keras_initstudy.study import plots  # noqa: E402
-from keras_initstudy.study import records  # noqa: E402
 from keras_initstudy.study.kinds import phase_diagram  # noqa: E402
 
 _ACTIVATION = flags.DEFINE_list(
@@ -109,16 +108,26 @@ def grids_from_flags():
     ]
 
 
+def log_tables(metrics):
+    for summary in metrics["grids"].values():
+        logging.info("\n%s", phase_diagram.table(summary))
+
+
+def write_figures(metrics, output_dir):
+    paths = []
+    for activation, summary in metrics["grids"].items():
+        path = os.path.join(output_dir, f"phase_diagram_{activation}.png")
+        paths.append(plots.phase_diagram(summary, path))
+    return paths
+
+
 @common.one_line_errors
 def main(argv):
     del argv
     grids = grids_from_flags()
-    output_dir = records.prepare_output_dir(_RUN.output_dir.value)
-    logdir = None
-    if _RUN.logdir.value:
-        logdir = records.prepare_output_dir(_RUN.logdir.value)
-    engine = flags_core.make_engine(_STUDY, logdir)
-    summaries = {}
+    outputs = common.prepare_outputs(_RUN, summaries="")
+    engine = flags_core.make_engine(_STUDY, outputs.logdir)
+    metrics = {"grids": {}}
     for grid in grids:
         found = phase_diagram.run(
             grid,
@@ -127,16 +136,8 @@ def main(argv):
             rerun=_STUDY.rerun.value,
             progress=common.StudyProgress(),
         )
-        summaries[grid.activation] = phase_diagram.summarize(grid, found)
-        logging.info("\n%s", phase_diagram.table(summaries[grid.activation]))
-    logging.info(
-        "wrote %s", records.write_metrics(output_dir, {"grids": summaries})
-    )
-    if _RUN.figure.value:
-        for activation, summary in summaries.items():
-            path = os.path.join(output_dir, f"phase_diagram_{activation}.png")
-            plots.phase_diagram(summary, path)
-            logging.info("wrote %s", path)
+        metrics["grids"][grid.activation] = phase_diagram.summarize(grid, found)
+    common.finish(outputs, metrics, log=log_tables, figures=write_figures)
 
 
 if __name__ == "__main__":
