@@ -127,7 +127,14 @@ def main(argv):
     grids = grids_from_flags()
     outputs = common.prepare_outputs(_RUN, summaries="")
     engine = flags_core.make_engine(_STUDY, outputs.logdir)
-    metrics = {"grids": {}}
+    metrics = {
+        "config": {
+            "scale": _SCALE.value,
+            "activations": [grid.activation for grid in grids],
+            **_DATA.values(),
+        },
+        "grids": {},
+    }
     for grid in grids:
         found = phase_diagram.run(
             grid,

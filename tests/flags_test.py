@@ -28,6 +28,8 @@ _EXPECTED = {
     "deep_relu": _SHARED,
     "regression": _SHARED,
     "toy": _EVERY,
+    "propagation": _SHARED,
+    "trainability": _SHARED,
 }
 _SECTION = "experiments.flags_core:"
 _FLAG_LINE = re.compile(r"^  (?:-\w,)?--(?:\[no\])?(\w+):")
@@ -55,6 +57,15 @@ _FASHION_RUNS = {
         "--batch_size=10",
     ],
     "regression": ["--iterations=2", "--batch_size=10", "--linear_steps=2"],
+    "propagation": ["--depth=2", "--width=8", "--batch_size=10"],
+    "trainability": [
+        "--activation=tanh",
+        "--sigma_w2=1",
+        "--depths=2",
+        "--width=8",
+        "--iterations=2",
+        "--batch_size=10",
+    ],
 }
 
 

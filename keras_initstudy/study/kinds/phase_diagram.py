@@ -203,6 +203,23 @@ def _stats(values):
     }
 
 
+def _budget_curves(group):
+    """The runs' accuracy per budget, one row per run.
+
+    A run that diverged stopped before its later checkpoints; from there
+    on it counts with the accuracy it ended with (that of its broken
+    weights), as the cell's outcome at the last budget does.
+    """
+    length = max(len(r["train_accuracy_curve"]) for r in group)
+    return np.asarray(
+        [
+            r["train_accuracy_curve"]
+            + [r["train_accuracy"]] * (length - len(r["train_accuracy_curve"]))
+            for r in group
+        ]
+    )
+
+
 def _cells(grid, records):
     """One entry per (sigma_w2, depth): accuracies over seeds, theory."""
     by_cell = {}
@@ -214,16 +231,14 @@ def _cells(grid, records):
         prior = max(r["prior_accuracy"] for r in group)
         train = _stats([r["train_accuracy"] for r in group])
         xi, phase = depth_scale(grid.activation, sigma_w2, grid.sigma_b2)
-        curves = np.asarray([r["train_accuracy_curve"] for r in group])
+        curves = _budget_curves(group)
         cells.append(
             {
                 "sigma_w2": sigma_w2,
                 "depth": depth,
                 "train_accuracy": train,
                 "test_accuracy": _stats([r["test_accuracy"] for r in group]),
-                "accuracy_by_budget": curves.mean(axis=0).tolist()
-                if curves.ndim == 2
-                else None,
+                "accuracy_by_budget": curves.mean(axis=0).tolist(),
                 "diverged": sum(r["status"] != "ok" for r in group),
                 "prior_accuracy": prior,
                 "trains": train["mean"] >= prior + TRAINS_MARGIN,
@@ -324,7 +339,9 @@ def summarize(grid, records):
             **dataclasses.asdict(grid),
             "seeds": list(grid.seeds),
         },
-        "budgets": records[0]["accuracy_iterations"] if records else [],
+        "budgets": max(
+            (r["accuracy_iterations"] for r in records), key=len, default=[]
+        ),
         "cells": cells,
         "theory": {
             "critical_sigma_w2": 2.0
