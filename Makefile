@@ -25,8 +25,9 @@ reproduce: $(STAMP)
 	$(PY) -m experiments.mnist --init=he_normal --output_dir=$(RUNS)/mnist_he_normal
 	$(PY) -m experiments.compare --runs=$(RUNS)/mnist_zeros,$(RUNS)/mnist_he_normal --output=$(RUNS)/loss_zeros_vs_he.png
 
+# One pytest-xdist worker per core; a class stays on one worker (setup.cfg).
 test: $(STAMP)
-	$(PY) -m pytest -q -ra tests
+	$(PY) -m pytest -q -ra -n auto tests
 
 study: part1 part2 doctor
 

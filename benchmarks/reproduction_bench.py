@@ -6,13 +6,17 @@ evaluation, writing results) of
   ours:     python -m experiments.mnist --init=zeros
   baseline: python -m benchmarks.plain_keras_mnist DATA_DIR
 
-run alternately (so both see the same machine load) `--repeats` times each;
-prints a Markdown table with the medians and their ratio.
+run alternately (so both see the same machine load; which one goes first
+flips every repeat) `--repeats` times each; prints a Markdown table with the
+medians and their ratio. Wall time is what a user waits; CPU time (user +
+sys, all threads) also shows the work done, and on a shared machine it
+moves less with the other users' load than wall time does.
 
 Usage: python -m benchmarks.reproduction_bench [--repeats=5] [--data_dir=...]
 """
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,10 +34,16 @@ _DATA_DIR = flags.DEFINE_string(
 )
 
 
+def _cpu_of_children():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _time(cmd):
-    start = time.perf_counter()
+    """`(wall, cpu)` seconds of one run of `cmd`."""
+    cpu, start = _cpu_of_children(), time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu_of_children() - cpu
 
 
 def main(argv):
@@ -61,17 +71,23 @@ def main(argv):
         ],
     }
     times = {name: [] for name in commands}
-    for _ in range(_REPEATS.value):
-        for name, cmd in commands.items():
-            times[name].append(_time(cmd))
-    medians = {name: statistics.median(t) for name, t in times.items()}
-    ours, baseline = medians.values()
-    print("| command | median wall time (s) | runs (s) |")
-    print("|---|---|---|")
+    for repeat in range(_REPEATS.value):
+        names = list(commands)[:: 1 if repeat % 2 == 0 else -1]
+        for name in names:
+            times[name].append(_time(commands[name]))
+    wall = {n: statistics.median(w for w, _ in t) for n, t in times.items()}
+    cpu = {n: statistics.median(c for _, c in t) for n, t in times.items()}
+    print(
+        "| command | median wall time (s) | median CPU time (s) "
+        "| runs, wall (s) |"
+    )
+    print("|---|---|---|---|")
     for name, t in times.items():
-        runs = ", ".join(f"{x:.2f}" for x in t)
-        print(f"| {name} | {medians[name]:.2f} | {runs} |")
-    print(f"\nratio ours / baseline: {ours / baseline:.2f}")
+        runs = ", ".join(f"{w:.2f}" for w, _ in t)
+        print(f"| {name} | {wall[name]:.2f} | {cpu[name]:.2f} | {runs} |")
+    ours, baseline = commands
+    print(f"\nratio ours / baseline: {wall[ours] / wall[baseline]:.2f}")
+    print(f"CPU time ratio ours / baseline: {cpu[ours] / cpu[baseline]:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,16 @@
-"""What every experiment binary shares at run time: how it fails.
+"""What every experiment binary shares at run time: its files and failures.
+
+A binary's `main` reads flags -> config -> library run -> `finish`:
+`prepare_outputs` makes the folders before the run (so a path that cannot
+be written fails before any training), `finish` logs the record, writes
+metrics.json and draws the figures.
 
 Flag syntax and validator errors are absl's: caught while parsing, one line
 plus a hint, exit 1. Everything that goes wrong after parsing goes through
 `one_line_errors`, the decorator on every binary's `main`.
 """
 
+import dataclasses
 import functools
 import os
 import signal
@@ -63,6 +69,75 @@ def exit_with(message, exitcode=RUNTIME_EXIT_CODE):
 def _first_line(error):
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
+
+
+@dataclasses.dataclass(frozen=True)
+class Outputs:
+    """The folders a binary writes to, made before its run.
+
+    Attributes:
+        output_dir: the record's and the figures' folder (`--output_dir`).
+        logdir: the run's TensorBoard summaries' folder, or None.
+        figure: whether to draw the figures (`--figure`).
+    """
+
+    output_dir: str
+    logdir: str | None
+    figure: bool
+
+
+def prepare_outputs(run_flags, summaries=None):
+    """Makes the folders of `--output_dir` (and `--logdir`) and checks them.
+
+    Args:
+        run_flags: the binary's `flags_core.RunFlags`.
+        summaries: for a binary that writes TensorBoard summaries, their
+            folder under `--logdir` ("" for `--logdir` itself); None for a
+            binary that writes none.
+
+    Returns:
+        `Outputs`; its `logdir` is None without `--logdir`.
+
+    Raises:
+        records.OutputDirError: a folder cannot be written.
+    """
+    output_dir = records.prepare_output_dir(run_flags.output_dir.value)
+    logdir = None
+    if summaries is not None and run_flags.logdir.value:
+        logdir = records.prepare_output_dir(
+            os.path.join(run_flags.logdir.value, summaries)
+            if summaries
+            else run_flags.logdir.value
+        )
+    figure = run_flags.figure is not None and run_flags.figure.value
+    return Outputs(output_dir, logdir, figure)
+
+
+def finish(outputs, record, log, figures=None):
+    """The end of every binary's run: log, metrics.json, figures.
+
+    Args:
+        outputs: the binary's `Outputs`.
+        record: the run's record. One training run's record (it has a
+            `status`) is logged with its status and, with `--logdir`, the
+            folder of its summaries; a study's cached runs wrote none, so
+            its record (no `status`) gets no such line.
+        log: `log(record)` logs what the record shows; called first, so a
+            record that cannot be written has been shown all the same.
+        figures: `figures(record, output_dir)` draws the binary's figures
+            and returns their paths; called unless `--nofigure`.
+    """
+    log(record)
+    path = records.write_metrics(outputs.output_dir, record)
+    if "status" in record:
+        logging.info("status %s; wrote %s", record["status"], path)
+        if outputs.logdir is not None:
+            logging.info("wrote TensorBoard summaries to %s", outputs.logdir)
+    else:
+        logging.info("wrote %s", path)
+    if figures is not None and outputs.figure:
+        for figure in figures(record, outputs.output_dir):
+            logging.info("wrote %s", figure)
 
 
 class StudyProgress:

@@ -31,7 +31,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
-from keras_initstudy.study import records  # noqa: E402
 from keras_initstudy.study.kinds import deep_relu as deep_relu_lib  # noqa: E402
 
 _MODE = flags.DEFINE_enum(
@@ -80,12 +79,8 @@ def config_from_flags():
     )
 
 
-@common.one_line_errors
-def main(argv):
-    del argv
-    config = config_from_flags()
-    output_dir = records.prepare_output_dir(_RUN.output_dir.value)
-    metrics = deep_relu_lib.run(config)
+def log_metrics(metrics):
+    """Logs each run's accuracy, loss and std step, one line a run."""
     for r in metrics["runs"]:
         logging.info(
             "depth %2d %-13s test accuracy %.4f, final loss %.4f, "
@@ -97,10 +92,17 @@ def main(argv):
             r["init_std_step"],
             r["status"],
         )
-    logging.info("wrote %s", records.write_metrics(output_dir, metrics))
-    if _RUN.figure.value:
-        for path in deep_relu_lib.write_figures(metrics, output_dir):
-            logging.info("wrote %s", path)
+
+
+@common.one_line_errors
+def main(argv):
+    del argv
+    config = config_from_flags()
+    outputs = common.prepare_outputs(_RUN)
+    metrics = deep_relu_lib.run(config)
+    common.finish(
+        outputs, metrics, log=log_metrics, figures=deep_relu_lib.write_figures
+    )
 
 
 if __name__ == "__main__":

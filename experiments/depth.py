@@ -32,7 +32,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
 from keras_initstudy.study import models  # noqa: E402
-from keras_initstudy.study import records  # noqa: E402
 from keras_initstudy.study.kinds import depth as depth_lib  # noqa: E402
 
 _DEPTH = flags.DEFINE_integer(
@@ -79,12 +78,8 @@ def config_from_flags():
     )
 
 
-@common.one_line_errors
-def main(argv):
-    del argv
-    config = config_from_flags()
-    output_dir = records.prepare_output_dir(_RUN.output_dir.value)
-    metrics = depth_lib.run(config)
+def log_metrics(metrics):
+    """Logs each run's verdict and std by layer, one line a run."""
     for r in metrics["runs"]:
         logging.info(
             "%-7s %-13s %-9s layer std: %s",
@@ -93,10 +88,17 @@ def main(argv):
             r["verdict"],
             " ".join(f"{s:.3g}" for s in r["std"]),
         )
-    logging.info("wrote %s", records.write_metrics(output_dir, metrics))
-    if _RUN.figure.value:
-        for path in depth_lib.write_figures(metrics, output_dir):
-            logging.info("wrote %s", path)
+
+
+@common.one_line_errors
+def main(argv):
+    del argv
+    config = config_from_flags()
+    outputs = common.prepare_outputs(_RUN)
+    metrics = depth_lib.run(config)
+    common.finish(
+        outputs, metrics, log=log_metrics, figures=depth_lib.write_figures
+    )
 
 
 if __name__ == "__main__":

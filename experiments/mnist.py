@@ -37,7 +37,6 @@ from experiments import flags_core  # noqa: E402
 from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy.diagnostics import callbacks  # noqa: E402
 from keras_initstudy.study import plots  # noqa: E402
-from keras_initstudy.study import records  # noqa: E402
 from keras_initstudy.study.kinds import classifier  # noqa: E402
 
 _INIT = flags.DEFINE_enum(
@@ -136,24 +135,8 @@ def log_prior(prior):
     )
 
 
-@common.one_line_errors
-def main(argv):
-    del argv
-    config = config_from_flags()
-    output_dir = records.prepare_output_dir(_RUN.output_dir.value)
-    logdir = None
-    if _RUN.logdir.value:
-        logdir = records.prepare_output_dir(
-            os.path.join(_RUN.logdir.value, classifier.run_name(config))
-        )
-    metrics = classifier.run_classifier(
-        config,
-        callbacks=[
-            _training_started(config),
-            callbacks.ProgressBar(config.iterations),
-        ],
-        logdir=logdir,
-    )
+def log_metrics(metrics):
+    """Logs the run: losses, accuracy, symmetry, and what the prior explains."""
     # The bar showed them on a terminal; the record keeps every one.
     for i, loss in enumerate(metrics["train_loss"], start=1):
         logging.vlog(1, "iteration %d: loss %.6f", i, loss)
@@ -173,15 +156,29 @@ def main(argv):
             max(entry["distinct_units"]),
         )
     log_prior(metrics["prior"])
-    path = records.write_metrics(output_dir, metrics)
-    logging.info("status %s; wrote %s", metrics["status"], path)
-    if logdir is not None:
-        logging.info("wrote TensorBoard summaries to %s", logdir)
-    if _RUN.figure.value:
-        figure = plots.loss_curves(
-            [metrics], os.path.join(output_dir, "loss.png")
-        )
-        logging.info("wrote %s", figure)
+
+
+def write_figures(metrics, output_dir):
+    """The loss curve, loss.png."""
+    return [plots.loss_curves([metrics], os.path.join(output_dir, "loss.png"))]
+
+
+@common.one_line_errors
+def main(argv):
+    del argv
+    config = config_from_flags()
+    outputs = common.prepare_outputs(
+        _RUN, summaries=classifier.run_name(config)
+    )
+    metrics = classifier.run_classifier(
+        config,
+        callbacks=[
+            _training_started(config),
+            callbacks.ProgressBar(config.iterations),
+        ],
+        logdir=outputs.logdir,
+    )
+    common.finish(outputs, metrics, log=log_metrics, figures=write_figures)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
 from keras_initstudy import theory  # noqa: E402
 from keras_initstudy.study import plots  # noqa: E402
-from keras_initstudy.study import records  # noqa: E402
 from keras_initstudy.study import runner  # noqa: E402
 from keras_initstudy.study.kinds import propagation  # noqa: E402
 
@@ -95,17 +94,23 @@ def table(record):
     return "\n".join(lines)
 
 
+def write_figures(record, output_dir):
+    path = os.path.join(output_dir, "propagation.png")
+    return [plots.signal_propagation([record], path)]
+
+
 @common.one_line_errors
 def main(argv):
     del argv
     config = config_from_flags()
-    output_dir = records.prepare_output_dir(_RUN.output_dir.value)
+    outputs = common.prepare_outputs(_RUN)
     record = runner.execute(runner.Task("propagation", config))
-    logging.info("\n%s", table(record))
-    logging.info("wrote %s", records.write_metrics(output_dir, record))
-    if _RUN.figure.value:
-        path = os.path.join(output_dir, "propagation.png")
-        logging.info("wrote %s", plots.signal_propagation([record], path))
+    common.finish(
+        outputs,
+        record,
+        log=lambda r: logging.info("\n%s", table(r)),
+        figures=write_figures,
+    )
 
 
 if __name__ == "__main__":

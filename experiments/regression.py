@@ -41,7 +41,6 @@ from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
 from keras_initstudy import initializers  # noqa: E402
 from keras_initstudy.study import plots  # noqa: E402
-from keras_initstudy.study import records  # noqa: E402
 from keras_initstudy.study.kinds import regression  # noqa: E402
 
 _RANDOM_INIT = flags.DEFINE_enum(
@@ -93,6 +92,24 @@ def log_metrics(metrics):
     )
 
 
+def write_figures(metrics, output_dir):
+    """Softmax regression's loss curves from zeros and random, loss.png."""
+    softmax = metrics["softmax"]
+    dataset = metrics["config"]["dataset"]
+    return [
+        plots.loss_curves(
+            [softmax["zeros"], softmax["random"]],
+            os.path.join(output_dir, "loss.png"),
+            labels=[
+                "softmax regression, zeros",
+                f"softmax regression, {softmax['random']['init']}",
+            ],
+            title="Softmax regression on "
+            f"{plots.dataset_label(dataset)}: zero init is fine",
+        )
+    ]
+
+
 @common.one_line_errors
 def main(argv):
     del argv
@@ -103,24 +120,9 @@ def main(argv):
         seed=_RUN.seed.value,
         **_DATA.values(),
     )
-    output_dir = records.prepare_output_dir(_RUN.output_dir.value)
+    outputs = common.prepare_outputs(_RUN)
     metrics = regression.run(config)
-    log_metrics(metrics)
-    path = records.write_metrics(output_dir, metrics)
-    logging.info("wrote %s", path)
-    if _RUN.figure.value:
-        softmax = metrics["softmax"]
-        figure = plots.loss_curves(
-            [softmax["zeros"], softmax["random"]],
-            os.path.join(output_dir, "loss.png"),
-            labels=[
-                "softmax regression, zeros",
-                f"softmax regression, {softmax['random']['init']}",
-            ],
-            title="Softmax regression on "
-            f"{plots.dataset_label(config.dataset)}: zero init is fine",
-        )
-        logging.info("wrote %s", figure)
+    common.finish(outputs, metrics, log=log_metrics, figures=write_figures)
 
 
 if __name__ == "__main__":

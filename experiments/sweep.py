@@ -36,7 +36,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
 from keras_initstudy.study import models  # noqa: E402
-from keras_initstudy.study import records  # noqa: E402
 from keras_initstudy.study.kinds import sweep as sweep_lib  # noqa: E402
 
 _INIT = flags.DEFINE_list(
@@ -70,26 +69,26 @@ def config_from_flags():
     )
 
 
+def log_table(metrics):
+    """Logs the sweep as a table, one line per init and activation."""
+    logging.info("\n%s", sweep_lib.table(metrics))
+
+
 @common.one_line_errors
 def main(argv):
     del argv
     config = config_from_flags()
-    output_dir = records.prepare_output_dir(_RUN.output_dir.value)
-    logdir = None
-    if _RUN.logdir.value:
-        logdir = records.prepare_output_dir(_RUN.logdir.value)
+    outputs = common.prepare_outputs(_RUN, summaries="")
     metrics = sweep_lib.run(
         config,
         cache_dir=_STUDY.cache_dir.value,
-        engine=flags_core.make_engine(_STUDY, logdir),
+        engine=flags_core.make_engine(_STUDY, outputs.logdir),
         rerun=_STUDY.rerun.value,
         progress=common.StudyProgress(),
     )
-    logging.info("\n%s", sweep_lib.table(metrics))
-    logging.info("wrote %s", records.write_metrics(output_dir, metrics))
-    if _RUN.figure.value:
-        for path in sweep_lib.write_figures(metrics, output_dir):
-            logging.info("wrote %s", path)
+    common.finish(
+        outputs, metrics, log=log_table, figures=sweep_lib.write_figures
+    )
 
 
 if __name__ == "__main__":

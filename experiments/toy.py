@@ -36,7 +36,6 @@ import keras  # noqa: E402
 from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
 from keras_initstudy.study import models  # noqa: E402
-from keras_initstudy.study import records  # noqa: E402
 from keras_initstudy.study.kinds import toy  # noqa: E402
 
 _INITS = flags.DEFINE_list(
@@ -130,6 +129,12 @@ def log_case(case):
     )
 
 
+def log_cases(metrics):
+    """Logs every initialization's run in the article's notation."""
+    for case in metrics["runs"].values():
+        log_case(case)
+
+
 @common.one_line_errors
 def main(argv):
     del argv
@@ -143,13 +148,10 @@ def main(argv):
         target=_TARGET.value,
         seed=_RUN.seed.value,
     )
-    output_dir = records.prepare_output_dir(_RUN.output_dir.value)
+    outputs = common.prepare_outputs(_RUN)
     keras.utils.set_random_seed(config.seed)
     metrics = toy.run(config)
-    for case in metrics["runs"].values():
-        log_case(case)
-    path = records.write_metrics(output_dir, metrics)
-    logging.info("wrote %s", path)
+    common.finish(outputs, metrics, log=log_cases)
 
 
 if __name__ == "__main__":

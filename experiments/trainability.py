@@ -34,7 +34,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from experiments import common  # noqa: E402
 from experiments import flags_core  # noqa: E402
 from keras_initstudy.study import plots  # noqa: E402
-from keras_initstudy.study import records  # noqa: E402
 from keras_initstudy.study.kinds import phase_diagram  # noqa: E402
 
 _ACTIVATION = flags.DEFINE_list(
@@ -46,7 +45,8 @@ _SCALE = flags.DEFINE_enum(
     "default",
     ["default", "paper"],
     "default: a grid one machine runs in minutes; paper: width 300, depths "
-    "to 320, sigma_w2 in steps of 0.1 (for --engine=ray on a cluster).",
+    "to 320, sigma_w2 in steps of 0.1, 3 seeds unless --seeds says (for "
+    "--engine=ray on a cluster).",
 )
 _SIGMA_W2 = flags.DEFINE_list(
     "sigma_w2", [], "Weight variances x fan-in (default: the scale's grid)."
@@ -82,7 +82,10 @@ def _numbers(values, kind, name):
 
 def grids_from_flags():
     first = _RUN.seed.value
-    seeds = tuple(range(first, first + _STUDY.seeds.value))
+    count = _STUDY.seeds.value
+    if _SCALE.value == "paper" and not flags.FLAGS["seeds"].present:
+        count = phase_diagram.PAPER_SEEDS
+    seeds = tuple(range(first, first + count))
     if _SCALE.value == "paper":
         base = phase_diagram.paper_grids(seeds)
     else:
@@ -105,16 +108,33 @@ def grids_from_flags():
     ]
 
 
+def log_tables(metrics):
+    for summary in metrics["grids"].values():
+        logging.info("\n%s", phase_diagram.table(summary))
+
+
+def write_figures(metrics, output_dir):
+    paths = []
+    for activation, summary in metrics["grids"].items():
+        path = os.path.join(output_dir, f"phase_diagram_{activation}.png")
+        paths.append(plots.phase_diagram(summary, path))
+    return paths
+
+
 @common.one_line_errors
 def main(argv):
     del argv
     grids = grids_from_flags()
-    output_dir = records.prepare_output_dir(_RUN.output_dir.value)
-    logdir = None
-    if _RUN.logdir.value:
-        logdir = records.prepare_output_dir(_RUN.logdir.value)
-    engine = flags_core.make_engine(_STUDY, logdir)
-    summaries = {}
+    outputs = common.prepare_outputs(_RUN, summaries="")
+    engine = flags_core.make_engine(_STUDY, outputs.logdir)
+    metrics = {
+        "config": {
+            "scale": _SCALE.value,
+            "activations": [grid.activation for grid in grids],
+            **_DATA.values(),
+        },
+        "grids": {},
+    }
     for grid in grids:
         found = phase_diagram.run(
             grid,
@@ -123,16 +143,8 @@ def main(argv):
             rerun=_STUDY.rerun.value,
             progress=common.StudyProgress(),
         )
-        summaries[grid.activation] = phase_diagram.summarize(grid, found)
-        logging.info("\n%s", phase_diagram.table(summaries[grid.activation]))
-    logging.info(
-        "wrote %s", records.write_metrics(output_dir, {"grids": summaries})
-    )
-    if _RUN.figure.value:
-        for activation, summary in summaries.items():
-            path = os.path.join(output_dir, f"phase_diagram_{activation}.png")
-            plots.phase_diagram(summary, path)
-            logging.info("wrote %s", path)
+        metrics["grids"][grid.activation] = phase_diagram.summarize(grid, found)
+    common.finish(outputs, metrics, log=log_tables, figures=write_figures)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,12 @@ errors (data, output folder, flag combinations the library rejects) are
 `error: ...`, exit 2, and leave no metrics.json behind. Either way the
 module docstring and the flag list are not printed.
 
-The subprocesses (each pays TensorFlow's import) run two at a time when the
-class is set up; each case then checks its own result.
+The class runs the whole table when it is set up, in one interpreter that
+pays TensorFlow's import once and forks a child per case, each a fresh
+`python -m experiments.X` (testutil.run_modules); each case then checks its
+own result.
 """
 
-import concurrent.futures
 import gzip
 import importlib.util
 import os
@@ -281,20 +282,23 @@ class BadInputTest(tf.test.TestCase, parameterized.TestCase):
         cls.addClassCleanup(shutil.rmtree, root)
         paths = _fixtures(root)
 
-        def run(case):
-            name, binary, args = case[:3]
+        outs, commands = [], []
+        for name, binary, args in (case[:3] for case in _CASES):
             out = os.path.join(root, "out", name)
-            args = [a.format(out=out, **paths) for a in args]
-            return out, testutil.run_module(f"experiments.{binary}", *args)
-
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            cls.results = dict(
-                zip(
-                    (c[0] for c in _CASES),
-                    pool.map(run, _CASES),
-                    strict=True,
+            outs.append(out)
+            commands.append(
+                (
+                    f"experiments.{binary}",
+                    [a.format(out=out, **paths) for a in args],
                 )
             )
+        cls.results = dict(
+            zip(
+                (c[0] for c in _CASES),
+                zip(outs, testutil.run_modules(commands), strict=True),
+                strict=True,
+            )
+        )
 
     def test_table_covers_every_binary(self):
         self.assertGreaterEqual(len(_CASES), 20)

@@ -6,7 +6,6 @@ there, spelled and documented alike, in every training binary. Then every
 binary that reads a dataset runs on Fashion-MNIST with `--dataset`.
 """
 
-import concurrent.futures
 import json
 import os
 import re
@@ -29,6 +28,8 @@ _EXPECTED = {
     "deep_relu": _SHARED,
     "regression": _SHARED,
     "toy": _EVERY,
+    "propagation": _SHARED,
+    "trainability": _SHARED,
 }
 _SECTION = "experiments.flags_core:"
 _FLAG_LINE = re.compile(r"^  (?:-\w,)?--(?:\[no\])?(\w+):")
@@ -56,6 +57,15 @@ _FASHION_RUNS = {
         "--batch_size=10",
     ],
     "regression": ["--iterations=2", "--batch_size=10", "--linear_steps=2"],
+    "propagation": ["--depth=2", "--width=8", "--batch_size=10"],
+    "trainability": [
+        "--activation=tanh",
+        "--sigma_w2=1",
+        "--depths=2",
+        "--width=8",
+        "--iterations=2",
+        "--batch_size=10",
+    ],
 }
 
 
@@ -79,19 +89,10 @@ class SharedFlagsTest(tf.test.TestCase, parameterized.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            cls.helpfull = dict(
-                zip(
-                    _EXPECTED,
-                    pool.map(
-                        lambda b: testutil.run_module(
-                            f"experiments.{b}", "--helpfull"
-                        ),
-                        _EXPECTED,
-                    ),
-                    strict=True,
-                )
-            )
+        procs = testutil.run_modules(
+            [(f"experiments.{b}", ["--helpfull"]) for b in _EXPECTED]
+        )
+        cls.helpfull = dict(zip(_EXPECTED, procs, strict=True))
 
     def test_parser_reads_the_section(self):
         text = "\n".join(
@@ -148,23 +149,26 @@ class FashionMnistTest(tf.test.TestCase):
         with open(os.path.join(broken, "train-images-idx3-ubyte"), "w"):
             pass
 
-        def run(binary):
-            out = os.path.join(root, "out", binary)
-            proc = testutil.run_module(
+        env = {data.ENV_VAR: root}
+        outs = {b: os.path.join(root, "out", b) for b in _FASHION_RUNS}
+        commands = [
+            (
                 f"experiments.{binary}",
-                "--dataset=fashion_mnist",
-                "--nofigure",
-                f"--output_dir={out}",
-                *_FASHION_RUNS[binary],
-                env={data.ENV_VAR: root},
+                [
+                    "--dataset=fashion_mnist",
+                    "--nofigure",
+                    f"--output_dir={outs[binary]}",
+                    *args,
+                ],
+                env,
             )
-            return out, proc
-
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            results = dict(
-                zip(_FASHION_RUNS, pool.map(run, _FASHION_RUNS), strict=True)
-            )
-        for binary, (out, proc) in results.items():
+            for binary, args in _FASHION_RUNS.items()
+        ]
+        # The default is still MNIST, which here fails in one line.
+        default = os.path.join(root, "out", "default")
+        commands.append(("experiments.mnist", [f"--output_dir={default}"], env))
+        *procs, default_proc = testutil.run_modules(commands)
+        for (binary, out), proc in zip(outs.items(), procs, strict=True):
             with self.subTest(binary):
                 self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
                 # --nofigure: the record only.
@@ -174,14 +178,10 @@ class FashionMnistTest(tf.test.TestCase):
                 self.assertEqual(metrics["config"]["dataset"], "fashion_mnist")
                 if "data_source" in metrics:
                     self.assertEqual(metrics["data_source"], fashion)
-        # The default is still MNIST, which here fails in one line.
-        proc = testutil.run_module(
-            "experiments.mnist",
-            f"--output_dir={os.path.join(root, 'out', 'default')}",
-            env={data.ENV_VAR: root},
+        self.assertEqual(
+            default_proc.returncode, 2, default_proc.stderr[-2000:]
         )
-        self.assertEqual(proc.returncode, 2, proc.stderr[-2000:])
-        self.assertIn(broken, proc.stderr)
+        self.assertIn(broken, default_proc.stderr)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ of minutes, so the class builds it once for all its tests.
 import configparser
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -24,26 +23,38 @@ import textwrap
 
 import numpy as np
 import tensorflow as tf
+from packaging import requirements
+from packaging import utils
+from packaging import version
 
 from tests import testutil
 
 _INSTALL_TIMEOUT = 1800
 
 
-def _requirement_names(text):
-    """Distribution names of a setup.cfg requirement list."""
-    names = []
-    for line in text.splitlines():
-        line = line.split("#")[0].strip()
-        if line:
-            names.append(re.split(r"[\[<>=!~;\s]", line, maxsplit=1)[0])
-    return names
+def _requirements(text):
+    """The requirements of a setup.cfg requirement list."""
+    return [
+        requirements.Requirement(line)
+        for line in (raw.split("#")[0].strip() for raw in text.splitlines())
+        if line
+    ]
 
 
 def _setup_cfg():
     config = configparser.ConfigParser()
     config.read(os.path.join(testutil.REPO_ROOT, "setup.cfg"))
     return config
+
+
+def _locked_versions():
+    """Maps each canonical distribution name to its requirements.lock pin."""
+    with open(os.path.join(testutil.REPO_ROOT, "requirements.lock")) as f:
+        pins = [requirements.Requirement(s) for s in f.read().split()]
+    return {
+        utils.canonicalize_name(pin.name): str(pin.specifier).removeprefix("==")
+        for pin in pins
+    }
 
 
 def _copy_checkout(destination):
@@ -126,6 +137,46 @@ print(json.dumps(versions))
 """
 
 
+def _next_major(version):
+    """The first release that may break `version`'s API: 2.21.0 -> 3, 0.17.6
+    -> 0.18 (before 1.0, each minor release is a major one)."""
+    release = version.release
+    if release[0] == 0:
+        return f"0.{release[1] + 1}"
+    return str(release[0] + 1)
+
+
+class DependencyRangesTest(tf.test.TestCase):
+    """setup.cfg asks for ranges; requirements.lock pins what is tested."""
+
+    def test_every_range_runs_from_the_locked_version_to_the_next_major(self):
+        setup = _setup_cfg()
+        texts = [setup["options"]["install_requires"]]
+        texts += [text for _, text in setup["options.extras_require"].items()]
+        locked = _locked_versions()
+        found = [r for text in texts for r in _requirements(text)]
+        self.assertContainsSubset(
+            {"tensorflow", "ray", "pytest"}, {r.name for r in found}
+        )
+        for requirement in found:
+            name = utils.canonicalize_name(requirement.name)
+            self.assertIn(name, locked, "not in requirements.lock")
+            pinned = version.Version(locked[name])
+            self.assertEqual(
+                {(s.operator, s.version) for s in requirement.specifier},
+                {(">=", str(pinned)), ("<", _next_major(pinned))},
+                msg=str(requirement),
+            )
+
+    def test_next_major(self):
+        for pinned, expected in (
+            ("2.21.0", "3"),
+            ("6.170.17", "7"),
+            ("0.17.6", "0.18"),
+        ):
+            self.assertEqual(_next_major(version.Version(pinned)), expected)
+
+
 class PlainInstallTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -145,9 +196,12 @@ class PlainInstallTest(tf.test.TestCase):
         cls.python = os.path.join(cls.venv, "bin", "python")
         cls._run_checked([sys.executable, "-m", "venv", cls.venv])
         lock = os.path.join(testutil.REPO_ROOT, "requirements.lock")
+        # --no-compile: byte-compiling TensorFlow's thousands of modules
+        # costs a minute of CPU and is not what is tested; Python compiles
+        # what the tests import.
         cls._run_checked(
-            [cls.python, "-m", "pip", "install", "--quiet", "-c", lock]
-            + [os.path.join(dist, wheel)]
+            [cls.python, "-m", "pip", "install", "--quiet", "--no-compile"]
+            + ["-c", lock, os.path.join(dist, wheel)]
         )
         # A folder outside the checkout: only what the wheel installed is
         # importable from it.
@@ -189,25 +243,32 @@ class PlainInstallTest(tf.test.TestCase):
         self.assertNotIn("Traceback", result.stderr)
         return result
 
-    def test_installs_the_core_dependencies_and_no_extras(self):
+    def test_installs_the_locked_core_dependencies_and_no_extras(self):
         setup = _setup_cfg()
-        core = _requirement_names(setup["options"]["install_requires"])
+        core = _requirements(setup["options"]["install_requires"])
         extras = [
-            name
-            for _, requirements in setup["options.extras_require"].items()
-            for name in _requirement_names(requirements)
+            requirement.name
+            for _, text in setup["options.extras_require"].items()
+            for requirement in _requirements(text)
         ]
-        self.assertContainsSubset({"matplotlib", "plotly", "tensorboard"}, core)
+        self.assertContainsSubset(
+            {"matplotlib", "plotly", "tensorboard"}, {r.name for r in core}
+        )
         self.assertNotEmpty(extras)
         result = self._python(
-            "-c", _DISTRIBUTIONS_SCRIPT, *core, *extras, "keras_initstudy"
+            "-c",
+            _DISTRIBUTIONS_SCRIPT,
+            *(r.name for r in core),
+            *extras,
+            "keras_initstudy",
         )
         versions = json.loads(result.stdout)
-        for line in setup["options"]["install_requires"].splitlines():
-            line = line.split("#")[0].strip()
-            if line:
-                name, pinned = line.split("==")
-                self.assertEqual(versions[name], pinned, name)
+        locked = _locked_versions()
+        for requirement in core:
+            name = requirement.name
+            self.assertEqual(
+                versions[name], locked[utils.canonicalize_name(name)], name
+            )
         for name in extras:
             self.assertIsNone(versions[name], f"extra {name} was installed")
         self.assertIsNotNone(versions["keras_initstudy"])

@@ -2,9 +2,12 @@
 
 import functools
 import gzip
+import json
 import os
 import re
 import struct
+import subprocess
+import sys
 
 import numpy as np
 
@@ -82,9 +85,6 @@ def run_module(module, *args, timeout=300, env=None):
     Binaries run in their own process: absl flags are process-global, so
     two experiment modules cannot be imported into one test process.
     """
-    import subprocess
-    import sys
-
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=REPO_ROOT,
@@ -95,6 +95,46 @@ def run_module(module, *args, timeout=300, env=None):
     )
 
 
+def run_modules(cases, jobs=2, timeout=900):
+    """Runs `python -m module *args` for many cases in one interpreter start.
+
+    `cases` are `(module, args)` or `(module, args, env)` tuples; returns a
+    `subprocess.CompletedProcess` per case, in order. tests/run_binaries.py
+    imports TensorFlow once and runs each case in a forked child, `jobs` at
+    a time: what each case sees (argv, flags, `__main__`, exit code, stdout
+    and stderr) is what `run_module` would give it.
+    """
+    spec = [
+        {"module": module, "args": list(args), "env": dict(env)}
+        for module, args, env in (
+            (*case, {}) if len(case) == 2 else case for case in cases
+        )
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.run_binaries", str(jobs)],
+        cwd=REPO_ROOT,
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if proc.returncode:
+        raise RuntimeError(
+            f"tests.run_binaries exited {proc.returncode}:\n"
+            f"{proc.stderr[-3000:]}"
+        )
+    results = json.loads(proc.stdout.splitlines()[-1])
+    return [
+        subprocess.CompletedProcess(
+            [sys.executable, "-m", case["module"], *case["args"]],
+            result["returncode"],
+            result["stdout"],
+            result["stderr"],
+        )
+        for case, result in zip(spec, results, strict=True)
+    ]
+
+
 def run_module_in_terminal(module, *args, timeout=300, env=None):
     """Runs `python -m module *args` with a pseudo-terminal as its stdio.
 
@@ -103,8 +143,6 @@ def run_module_in_terminal(module, *args, timeout=300, env=None):
     """
     import pty
     import select
-    import subprocess
-    import sys
     import time
 
     leader, follower = pty.openpty()

@@ -136,6 +136,23 @@ class FitTest(tf.test.TestCase):
         )
         testutil.assert_png(self, path)
 
+    def test_a_diverged_run_keeps_its_final_accuracy_at_later_budgets(self):
+        grid = phase_diagram.GridConfig(
+            sigma_w2=(4.0,), depths=(2,), seeds=(0, 1)
+        )
+        ok, diverged = (_fake_record(t.config, 0.6) for t in grid.tasks())
+        diverged.update(
+            status="diverged",
+            train_accuracy=0.1,
+            accuracy_iterations=[10],
+            train_accuracy_curve=[0.2],
+        )
+        summary = phase_diagram.summarize(grid, [diverged, ok])
+        self.assertEqual(summary["budgets"], [10, 20])
+        (cell,) = summary["cells"]
+        self.assertAllClose(cell["accuracy_by_budget"], [0.25, 0.35])
+        self.assertEqual(cell["diverged"], 1)
+
     def test_relu_window_and_depths(self):
         grid = phase_diagram.GridConfig(
             activation="relu", sigma_w2=(1.0, 2.0, 3.0), depths=(4, 40)

@@ -46,6 +46,8 @@ def symmetry_groups(kernel, bias=None, atol=SYMMETRY_ATOL):
 def _groups(coordinates, isolated, atol):
     if isolated.all():
         return [[unit] for unit in range(len(isolated))]
+    if coordinates.identical(atol):
+        return [list(range(coordinates.units))]
     vectors = unit_vectors(coordinates.kernel, coordinates.bias).astype(
         np.float64
     )
@@ -94,6 +96,14 @@ class _Coordinates:
         if index < len(self._rows):
             return self._rows[index].astype(np.float64)
         return self.bias.reshape(-1).astype(np.float64)
+
+    def identical(self, atol):
+        """Whether every unit equals every other in every coordinate.
+
+        Zeros and any shared constant give such a layer: one group, which
+        the greedy pass of `symmetry_groups` would find one unit at a time.
+        """
+        return atol >= 0 and self.spread.size > 0 and not self.spread.any()
 
     def top(self, count):
         """The `count` coordinates that spread the units most."""
@@ -198,7 +208,8 @@ def screened_symmetry_summary(screen, weights, atol=SYMMETRY_ATOL):
     row of `_Coordinates`, in the weights' dtype) and the rows of the
     coordinates that spread the units most. When the screen proves every
     unit distinct, as it does for any random init, the weights themselves
-    are never needed; otherwise `weights()` returns `(kernel, bias)` for the
+    are never needed, nor when it shows every unit identical (zeros, a
+    shared constant); otherwise `weights()` returns `(kernel, bias)` for the
     greedy pass. The result equals `symmetry_summary(kernel, bias, atol)`.
 
     Args:
@@ -219,5 +230,7 @@ def screened_symmetry_summary(screen, weights, atol=SYMMETRY_ATOL):
     isolated = coordinates.isolated(atol)
     if isolated.all():
         return len(isolated), distance
+    if coordinates.identical(atol):
+        return 1, distance
     groups = _groups(full or _Coordinates(*weights()), isolated, atol)
     return len(groups), distance

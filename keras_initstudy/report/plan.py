@@ -19,6 +19,7 @@ from keras_initstudy.study.kinds import propagation
 from keras_initstudy.study.kinds import regression
 from keras_initstudy.study.kinds import sweep
 from keras_initstudy.study.kinds import toy
+from keras_initstudy.study.kinds import zoo
 
 # Seeds per section: the issue asks >= 5 for C3, the sweep digest and the
 # 30-layer ReLU result, >= 3 for the rest.
@@ -29,6 +30,8 @@ DEFAULT_SEEDS = {
     # Part 3's phase diagram: 352 trainings per seed; two seeds keep the
     # report from scratch within its time budget (BENCHMARKS.md).
     "edge_of_chaos": 2,
+    # The doctor's zoo: a model stalls when it stalls on both seeds.
+    "doctor_zoo": 2,
 }
 MIN_SEEDS = 3
 
@@ -189,6 +192,10 @@ _TASKS["edge_of_chaos"] = lambda seeds: sorted(
     ),
     key=lambda task: task.config.seed,
 )
+_TASKS["doctor_zoo"] = lambda seeds: [
+    runner.Task("zoo", config)
+    for config in sorted(zoo.configs(seeds), key=lambda c: c.seed)
+]
 SECTIONS = tuple(_TASKS)
 
 

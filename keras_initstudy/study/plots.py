@@ -448,17 +448,22 @@ def cell_edges(values, log=False):
 
 
 def _theory_curves(ax, summary, top):
-    line = summary["theory"]["line"]
-    for factor, style, label in (
-        (1, "--", "ξ"),
-        (summary["fit"].get("k_ordered"), "-", "k ξ (fitted, ordered)"),
-        (summary["fit"].get("k_chaotic"), "-.", "k ξ (fitted, chaotic)"),
-        (6, ":", "6 ξ"),
+    """xi and 6 xi over the whole grid, each fitted k xi on its own side."""
+    line, fit = summary["theory"]["line"], summary["fit"]
+    for factor, side, style, label in (
+        (1, None, "--", "ξ"),
+        (6, None, ":", "6 ξ"),
+        (fit.get("k_ordered"), "ordered", "-", "k ξ, fitted (ordered)"),
+        (fit.get("k_chaotic"), "chaotic", "-.", "k ξ, fitted (chaotic)"),
     ):
         if factor is None:
             continue
         xs, ys = [], []
-        for s, xi in zip(line["sigma_w2"], line["xi"], strict=True):
+        for s, xi, phase in zip(
+            line["sigma_w2"], line["xi"], line["phase"], strict=True
+        ):
+            if side is not None and phase != side:
+                continue
             xs.append(s)
             ys.append(top * 10 if xi is None else min(factor * xi, top * 10))
         ax.plot(xs, ys, style, color="white", lw=1.5, label=label)

@@ -22,6 +22,7 @@ from keras_initstudy.report.claims import c4
 from keras_initstudy.report.claims import cs231n
 from keras_initstudy.report.claims import deep_relu
 from keras_initstudy.report.claims import doctor
+from keras_initstudy.report.claims import doctor_zoo
 from keras_initstudy.report.claims import edge_of_chaos
 from keras_initstudy.report.claims import signal_propagation
 from keras_initstudy.report.claims import sweep
@@ -42,6 +43,7 @@ FROM_RUNS = (
     cs231n,
     signal_propagation,
     edge_of_chaos,
+    doctor_zoo,
 )
 
 

@@ -1,10 +1,11 @@
 """The default engine: runs on this machine, in-process or in workers."""
 
+import concurrent.futures
+import concurrent.futures.process
 import multiprocessing
 import multiprocessing.connection
 import os
 import pickle
-import queue
 import signal
 import threading
 
@@ -19,40 +20,56 @@ def _exit_with(parent):
     os._exit(1)
 
 
+def _start_worker():
+    """Prepares a worker process of `LocalEngine` (the pool's initializer)."""
+    # Ctrl-C reaches the whole process group: the driver decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A driver stopped by a signal ends with `os._exit`, which shuts no pool
+    # down: each worker watches its parent instead of outliving it.
+    threading.Thread(
+        target=_exit_with, args=(multiprocessing.parent_process(),), daemon=True
+    ).start()
+    limit_inter_op_threads(1)
+
+
 def _picklable(error):
-    """`error`, or a RuntimeError with its text if it cannot be pickled."""
+    """`error`, or a RuntimeError with its text if it cannot be pickled and
+    unpickled (the pool would hand the driver a pickling error instead, or
+    break)."""
     try:
-        pickle.dumps(error)
+        pickle.loads(pickle.dumps(error))
     except Exception:  # Any pickling failure: send the text instead.
         return RuntimeError(f"{type(error).__name__}: {error}")
     return error
 
 
-def _serve(todo, results, logdir):
-    """A worker process of `LocalEngine`: runs tasks until it gets None."""
-    # Ctrl-C reaches the whole process group: the driver decides what stops.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(
-        target=_exit_with, args=(multiprocessing.parent_process(),), daemon=True
-    ).start()
-    limit_inter_op_threads(1)
-    while (task := todo.get()) is not None:
-        try:
-            results.put((task.key, runner.execute(task, logdir), None))
-        except Exception as e:  # Handed to the driver, which raises it.
-            results.put((task.key, None, _picklable(e)))
+def _execute(task, logdir):
+    """`runner.execute` in a worker; an error goes back to the driver."""
+    try:
+        return runner.execute(task, logdir)
+    except Exception as e:  # Handed to the driver, which raises it.
+        raise _picklable(e) from None
+
+
+def _exit_code(workers):
+    """The exit code of the worker whose death broke the pool."""
+    codes = [w.exitcode for w in workers if w.exitcode is not None]
+    # Once one worker died, the pool terminates the others with SIGTERM.
+    died = [code for code in codes if code != -signal.SIGTERM] or codes
+    return died[0] if died else None
 
 
 class LocalEngine:
     """Runs tasks on this machine (the default engine).
 
     With one worker (the default) the tasks run one after another in this
-    process. With `workers=N` they run N at a time, each worker a process
-    of its own (started with the "spawn" method when `run` starts, stopped
-    when it returns): a small model's training step leaves cores idle that
-    a second run can use. Records come back to this process, which hands
-    them over as they finish, so only this process writes the cache. Every
-    worker keeps TensorFlow's intra-op threads at the default (see
+    process. With `workers=N` they run N at a time, in a
+    `concurrent.futures.ProcessPoolExecutor` of N processes (started with
+    the "spawn" method when `run` starts, stopped when it returns): a small
+    model's training step leaves cores idle that a second run can use.
+    Records come back to this process, which hands them over as they
+    finish, so only this process writes the cache. Every worker keeps
+    TensorFlow's intra-op threads at the default (see
     `limit_inter_op_threads`), so its records equal those of a run in one
     process, bit for bit.
 
@@ -82,44 +99,51 @@ class LocalEngine:
         if self.workers == 1 or len(tasks) < 2:
             runner.InProcessEngine(self.logdir).run(tasks, on_record)
             return
-        context = multiprocessing.get_context("spawn")
-        todo, results = context.Queue(), context.Queue()
-        count = min(self.workers, len(tasks))
-        for task in [*tasks, *[None] * count]:
-            todo.put(task)
-        workers = [
-            context.Process(
-                target=_serve, args=(todo, results, self.logdir), daemon=True
-            )
-            for _ in range(count)
-        ]
-        for worker in workers:
-            worker.start()
-        pending = {task.key: task for task in tasks}
+        others = set(multiprocessing.active_children())
+        pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=min(self.workers, len(tasks)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+        )
+        pending, workers = {}, []
         try:
-            while pending:
-                try:
-                    key, record, error = results.get(timeout=0.5)
-                except queue.Empty:
-                    dead = [w.exitcode for w in workers if w.exitcode]
-                    if dead:
-                        raise EngineError(
-                            f"a worker process died (exit code {dead[0]}) "
-                            f"with {len(pending)} of {len(tasks)} runs not "
-                            "done; the others are cached, run again to "
-                            "resume"
-                        ) from None
-                    continue
-                if error is not None:
-                    raise error
-                on_record(pending.pop(key), record)
+            for task in tasks:
+                pending[pool.submit(_execute, task, self.logdir)] = task
+            # The pool starts its processes as tasks arrive; it names them
+            # nowhere public, and stopping early needs them.
+            workers = [
+                p for p in multiprocessing.active_children() if p not in others
+            ]
+            _deliver(pool, pending, workers, on_record)
         finally:
             if pending:
-                # Stopped early: tasks left in the queue are dropped.
-                todo.cancel_join_thread()
+                # Stopped early (a run's error, an interrupt): runs under
+                # way are dropped rather than waited for.
                 for worker in workers:
                     worker.terminate()
-            for worker in workers:
-                worker.join()
-            todo.close()
-            results.close()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _deliver(pool, pending, workers, on_record):
+    """Hands over each record as it arrives, removing its future from
+    `pending` (futures to tasks).
+
+    Raises:
+        EngineError: a worker process died.
+    """
+    total = len(pending)
+    try:
+        for future in concurrent.futures.as_completed(pending):
+            record = future.result()
+            on_record(pending.pop(future), record)
+    except concurrent.futures.process.BrokenProcessPool:
+        # Runs that finished before the death are kept all the same.
+        for future in list(pending):
+            if future.done() and future.exception() is None:
+                on_record(pending.pop(future), future.result())
+        pool.shutdown(wait=True)  # Every worker has ended: exit codes.
+        raise EngineError(
+            f"a worker process died (exit code {_exit_code(workers)}) with "
+            f"{len(pending)} of {total} runs not done; the others are "
+            "cached, run again to resume"
+        ) from None

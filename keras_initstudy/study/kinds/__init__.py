@@ -14,6 +14,7 @@ from keras_initstudy.study.kinds import propagation
 from keras_initstudy.study.kinds import regression
 from keras_initstudy.study.kinds import toy
 from keras_initstudy.study.kinds import trainability
+from keras_initstudy.study.kinds import zoo
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,4 +57,5 @@ KINDS = {
         trainability.run,
         run_name=trainability.run_name,
     ),
+    "zoo": Kind(zoo.ZooConfig, zoo.run),
 }

@@ -40,6 +40,7 @@ TANH_SIGMA_W2 = tuple(round(1.0 + 0.25 * i, 2) for i in range(13))
 RELU_SIGMA_W2 = (1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 2.75, 3.0)
 PAPER_DEPTHS = (10, 14, 20, 28, 40, 56, 80, 113, 160, 226, 320)
 PAPER_SIGMA_W2 = tuple(round(1.0 + 0.1 * i, 2) for i in range(31))
+PAPER_SEEDS = 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +121,7 @@ def default_grids(seeds=(0,)):
     )
 
 
-def paper_grids(seeds=(0, 1, 2)):
+def paper_grids(seeds=tuple(range(PAPER_SEEDS))):
     """Schoenholz et al.'s scale: width 300, depths to 320, sigma_w2 step 0.1.
 
     The job for a cluster (`--engine=ray`); BENCHMARKS.md estimates its cost.
@@ -202,6 +203,23 @@ def _stats(values):
     }
 
 
+def _budget_curves(group):
+    """The runs' accuracy per budget, one row per run.
+
+    A run that diverged stopped before its later checkpoints; from there
+    on it counts with the accuracy it ended with (that of its broken
+    weights), as the cell's outcome at the last budget does.
+    """
+    length = max(len(r["train_accuracy_curve"]) for r in group)
+    return np.asarray(
+        [
+            r["train_accuracy_curve"]
+            + [r["train_accuracy"]] * (length - len(r["train_accuracy_curve"]))
+            for r in group
+        ]
+    )
+
+
 def _cells(grid, records):
     """One entry per (sigma_w2, depth): accuracies over seeds, theory."""
     by_cell = {}
@@ -213,16 +231,14 @@ def _cells(grid, records):
         prior = max(r["prior_accuracy"] for r in group)
         train = _stats([r["train_accuracy"] for r in group])
         xi, phase = depth_scale(grid.activation, sigma_w2, grid.sigma_b2)
-        curves = np.asarray([r["train_accuracy_curve"] for r in group])
+        curves = _budget_curves(group)
         cells.append(
             {
                 "sigma_w2": sigma_w2,
                 "depth": depth,
                 "train_accuracy": train,
                 "test_accuracy": _stats([r["test_accuracy"] for r in group]),
-                "accuracy_by_budget": curves.mean(axis=0).tolist()
-                if curves.ndim == 2
-                else None,
+                "accuracy_by_budget": curves.mean(axis=0).tolist(),
                 "diverged": sum(r["status"] != "ok" for r in group),
                 "prior_accuracy": prior,
                 "trains": train["mean"] >= prior + TRAINS_MARGIN,
@@ -323,7 +339,9 @@ def summarize(grid, records):
             **dataclasses.asdict(grid),
             "seeds": list(grid.seeds),
         },
-        "budgets": records[0]["accuracy_iterations"] if records else [],
+        "budgets": max(
+            (r["accuracy_iterations"] for r in records), key=len, default=[]
+        ),
         "cells": cells,
         "theory": {
             "critical_sigma_w2": 2.0
