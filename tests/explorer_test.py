@@ -456,6 +456,41 @@ class ExplorerDataTest(tf.test.TestCase, parameterized.TestCase):
             lines[1:], _edge_relu_critical_hover(self.groups, cell, 0)
         )
 
+    def test_edge_diverged_run_counts_with_its_final_accuracy(self):
+        grid = phase_diagram.GridConfig(
+            sigma_w2=(1.0,), depths=(2,), seeds=_SEEDS
+        )
+        record = {
+            "status": "ok",
+            "prior_accuracy": 0.1,
+            "accuracy_iterations": list(_EDGE_BUDGETS),
+            "train_accuracy_curve": [0.5, 0.7],
+            "train_accuracy": 0.7,
+            "test_accuracy": 0.7,
+        }
+        diverged = {
+            **record,
+            "status": "diverged",
+            "accuracy_iterations": [],
+            "train_accuracy_curve": [],
+            "train_accuracy": 0.1,
+            "test_accuracy": 0.1,
+        }
+        groups = {
+            edge_panel.NAME: list(
+                zip(grid.tasks(), (record, diverged), strict=True)
+            )
+        }
+        results = {"claims": [edge_of_chaos.build(groups)]}
+        panels = {
+            p["name"]: p for p in explorer.page_data(results, groups)["panels"]
+        }
+        heatmap = _edge_heatmap(panels, "tanh", _EDGE_BUDGETS[0])
+        self.assertAllClose(heatmap["z"], [[0.3]])
+        self.assertIn(
+            "(sd, n = 2), min\u2013max 0.1\u20130.5", heatmap["text"][0][0]
+        )
+
     def test_edge_fitted_curves_keep_to_their_side(self):
         summary = self.edge["tanh"]["all"]
         line, fit = summary["theory"]["line"], summary["fit"]

@@ -61,25 +61,14 @@ def _records_by_cell(pairs):
     return dict(grouped)
 
 
-def _spread(records, budget):
-    """The training accuracy over seeds after `budget` steps.
+def _spread(records, budgets, step):
+    """The training accuracy over seeds at budget `step` of `budgets`.
 
-    A run that stopped before `budget` (it diverged) has no value there.
+    Read as the summary's mean is: a run that diverged counts with the
+    accuracy it ended with at the budgets it did not reach.
     """
-    return measure.summarize(
-        [
-            r["train_accuracy_curve"][r["accuracy_iterations"].index(budget)]
-            if budget in r["accuracy_iterations"]
-            else None
-            for r in records
-        ]
-    )
-
-
-def _mean_at(cell, step):
-    """The summary's mean accuracy at budget index `step` (None: none)."""
-    curve = cell["accuracy_by_budget"] or []
-    return curve[step] if step < len(curve) else None
+    rows = phase_diagram.budget_curves(records, len(budgets))
+    return measure.summarize(rows[:, step])
 
 
 def _outcome(trains):
@@ -128,9 +117,13 @@ def _heatmap(summary, by_cell, budget):
         row = depths.index(cell["depth"])
         col = sigmas.index(cell["sigma_w2"])
         records = by_cell[(activation, cell["sigma_w2"], cell["depth"])]
-        z[row][col] = _mean_at(cell, step)
+        z[row][col] = cell["accuracy_by_budget"][step]
         text[row][col] = _hover(
-            activation, cell, z[row][col], _spread(records, budget), budget
+            activation,
+            cell,
+            z[row][col],
+            _spread(records, summary["budgets"], step),
+            budget,
         )
     return {
         "type": "heatmap",
@@ -176,7 +169,9 @@ def _theory_traces(summary, y_range):
             line,
             edge_of_chaos.PAPER_K,
             None,
-            f"{measure.fmt(edge_of_chaos.PAPER_K)} {xi} (paper)",
+            f"{measure.fmt(edge_of_chaos.PAPER_K)} {xi}"
+            # ReLU's depth scale is not the paper's xi_c.
+            + ("" if activation in XI_NAMES else " (the paper's rule)"),
             "dot",
         ),
     ]
