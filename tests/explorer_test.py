@@ -2,9 +2,11 @@
 real browser.
 
 The page is built from real records: a tiny study (MNIST sweep, depth
-signals, the toy net) run once per test process through `runner.Study`,
-with a results dict computed from those records the way results.json
-describes them (mean, sample sd, n, min, max per measurement). The
+signals, the toy net, a 2 x 2 trainability grid per activation) run once
+per test process through `runner.Study`, with a results dict computed from
+those records the way results.json describes them (mean, sample sd, n, min,
+max per measurement; the edge-of-chaos claim by the report's own
+`edge_of_chaos.build`). The
 template's markup is also tested apart, on small fixed page data that
 needs no records and no browser.
 """
@@ -24,7 +26,9 @@ import tensorflow as tf
 from absl.testing import parameterized
 
 from keras_initstudy.report import explorer
+from keras_initstudy.report.claims import edge_of_chaos
 from keras_initstudy.report.explorer import depth as depth_panel
+from keras_initstudy.report.explorer import edge as edge_panel
 from keras_initstudy.report.explorer import measure
 from keras_initstudy.report.explorer import page
 from keras_initstudy.report.explorer import sweep as sweep_panel
@@ -32,6 +36,7 @@ from keras_initstudy.report.explorer import toy as toy_panel
 from keras_initstudy.study import runner
 from keras_initstudy.study.kinds import classifier
 from keras_initstudy.study.kinds import depth
+from keras_initstudy.study.kinds import phase_diagram
 from keras_initstudy.study.kinds import sweep
 from keras_initstudy.study.kinds import toy
 from tests import testutil
@@ -41,6 +46,23 @@ _DEPTH_INITS = ("small_random", "he_normal")
 _ACTIVATIONS = ("relu", "sigmoid")
 _DEPTH_ACTIVATIONS = ("relu", "tanh")
 _SEEDS = (0, 1)
+# Tiny phase diagrams, a cell about a second: tanh on both sides of its
+# critical line (about 1.76), ReLU below and on its own (2, where xi is
+# infinite). Two budgets (every 50 steps and the last); a learning rate
+# high enough that shallow cells train within them.
+_EDGE_GRIDS = {
+    activation: phase_diagram.GridConfig(
+        activation=activation,
+        sigma_w2=sigma_w2,
+        depths=(2, 8),
+        seeds=_SEEDS,
+        width=16,
+        iterations=60,
+        learning_rate=0.1,
+    )
+    for activation, sigma_w2 in (("tanh", (1.0, 4.0)), ("relu", (1.0, 2.0)))
+}
+_EDGE_BUDGETS = (50, 60)
 # Shown numbers are rounded to 4 significant digits: relative error at most
 # half a unit in the 4th digit.
 _SHOWN_RTOL = 5e-4
@@ -83,6 +105,9 @@ def _tasks():
         ],
         toy_panel.NAME: [
             runner.Task("toy", toy.ToyConfig(seed=seed)) for seed in _SEEDS
+        ],
+        edge_panel.NAME: [
+            task for grid in _EDGE_GRIDS.values() for task in grid.tasks()
         ],
     }
 
@@ -162,6 +187,7 @@ def _results(groups):
                 "claim": "Init x activation.",
                 "measurements": sweep_measurements,
             },
+            edge_of_chaos.build(groups),
         ],
         "environment": {"seeds": list(_SEEDS)},
     }
@@ -195,6 +221,36 @@ def _embedded(text):
     return json.loads(match.group(1))
 
 
+def _edge_heatmap(panels, activation, budget, whole=False):
+    """The edge panel's heatmap trace (or `whole` figure) of one choice."""
+    fig = panels[edge_panel.NAME]["choices"][f"{activation}|{budget}"][
+        "figures"
+    ][f"{edge_panel.NAME}-heatmap"]
+    return fig if whole else fig["data"][0]
+
+
+def _edge_relu_critical_hover(groups, cell, step):
+    """A ReLU cell's hover on the critical line, after its first line."""
+    budget = _EDGE_BUDGETS[step]
+    values = [
+        r["train_accuracy_curve"][r["accuracy_iterations"].index(budget)]
+        for t, r in groups[edge_panel.NAME]
+        if (t.config.activation, t.config.sigma_w2, t.config.depth)
+        == ("relu", cell["sigma_w2"], cell["depth"])
+    ]
+    fmt = measure.fmt
+    verdict = {True: "trains", False: "stalls"}
+    return [
+        f"training accuracy after {budget} steps: "
+        f"{fmt(cell['accuracy_by_budget'][step])} \u00b1 "
+        f"{fmt(float(np.std(values, ddof=1)))} (sd, n = {len(values)}), "
+        f"min\u2013max {fmt(min(values))}\u2013{fmt(max(values))}",
+        "\u03be = 1/|ln \u03c7\u2081| infinite: on the critical line",
+        f"at the final budget: predicted {verdict[cell['predicted']]}, "
+        f"measured {verdict[cell['trains']]}",
+    ]
+
+
 def _embedded_data(path):
     with open(path, encoding="utf-8") as f:
         text = f.read()
@@ -209,14 +265,20 @@ class ExplorerDataTest(tf.test.TestCase, parameterized.TestCase):
         cls.text, cls.data = _embedded_data(cls.path)
         cls.index = measure.measurement_index(cls.results)
         cls.panels = {p["name"]: p for p in cls.data["panels"]}
+        cls.edge = edge_of_chaos.summaries(cls.groups)
 
     def test_page_is_self_contained(self):
         self.assertNotRegex(self.text, r"<script[^>]*\ssrc=")
         self.assertNotRegex(self.text, r"<link[^>]*\shref=")
         self.assertIn("Plotly", self.text)
         self.assertEqual(
-            set(self.panels),
-            {sweep_panel.NAME, depth_panel.NAME, toy_panel.NAME},
+            list(self.panels),
+            [
+                sweep_panel.NAME,
+                depth_panel.NAME,
+                toy_panel.NAME,
+                edge_panel.NAME,
+            ],
         )
 
     def test_figures_are_valid_plotly(self):
@@ -317,6 +379,133 @@ class ExplorerDataTest(tf.test.TestCase, parameterized.TestCase):
         for bar in bars:
             self.assertAllClose(sum(bar["y"]), 1.0)
 
+    def test_edge_options_open_on_the_final_budget(self):
+        panel = self.panels[edge_panel.NAME]
+        activation, budget = edge_panel.SELECTORS
+        self.assertEqual(
+            panel["options"][activation],
+            [[a, a] for a in _EDGE_GRIDS],
+        )
+        self.assertEqual(
+            panel["options"][budget],
+            [[str(b), f"{b} steps"] for b in _EDGE_BUDGETS],
+        )
+        self.assertEqual(panel["defaults"], {budget: str(_EDGE_BUDGETS[-1])})
+        self.assertEqual(
+            set(panel["choices"]),
+            {f"{a}|{b}" for a in _EDGE_GRIDS for b in _EDGE_BUDGETS},
+        )
+
+    @parameterized.named_parameters((a, a) for a in _EDGE_GRIDS)
+    def test_edge_numbers_are_results_json(self, activation):
+        summary = self.edge[activation]["all"]
+        for budget in _EDGE_BUDGETS:
+            numbers = self.panels[edge_panel.NAME]["choices"][
+                f"{activation}|{budget}"
+            ]["numbers"]
+            for metric, _ in edge_panel.METRICS:
+                m = self.index[(edge_panel.CLAIM, f"{metric}/{activation}")]
+                for part in measure.STAT_PARTS:
+                    shown = numbers[f"{edge_panel.NAME}-{metric}-{part}"]
+                    self.assertEqual(shown["value"], m[part])
+                    self.assertEqual(shown["text"], measure.fmt(m[part]))
+            self.assertEqual(
+                numbers[f"{edge_panel.NAME}-critical"]["value"],
+                summary["theory"]["critical_sigma_w2"],
+            )
+            self.assertEqual(
+                numbers[f"{edge_panel.NAME}-budget-label"]["value"], budget
+            )
+
+    def test_edge_relu_has_no_chaotic_k(self):
+        # No ReLU cell of the fixture is chaotic: k is undefined, a dash.
+        numbers = self.panels[edge_panel.NAME]["choices"]["relu|60"]["numbers"]
+        self.assertIsNone(numbers[f"{edge_panel.NAME}-k_chaotic-mean"]["value"])
+        self.assertEqual(
+            numbers[f"{edge_panel.NAME}-k_chaotic-mean"]["text"], measure.DASH
+        )
+
+    @parameterized.named_parameters((a, a) for a in _EDGE_GRIDS)
+    def test_edge_heatmap_is_the_summary_at_each_budget(self, activation):
+        summary = self.edge[activation]["all"]
+        grid = _EDGE_GRIDS[activation]
+        self.assertEqual(summary["budgets"], list(_EDGE_BUDGETS))
+        for step, budget in enumerate(_EDGE_BUDGETS):
+            heatmap = _edge_heatmap(self.panels, activation, budget)
+            for cell in summary["cells"]:
+                z = heatmap["z"][grid.depths.index(cell["depth"])][
+                    grid.sigma_w2.index(cell["sigma_w2"])
+                ]
+                self.assertEqual(z, cell["accuracy_by_budget"][step])
+                if budget == _EDGE_BUDGETS[-1]:
+                    # The final budget is the accuracy "trains" reads.
+                    self.assertAllClose(z, cell["train_accuracy"]["mean"])
+
+    def test_edge_hover_holds_the_spread_and_the_verdicts(self):
+        grid = _EDGE_GRIDS["relu"]
+        cell = next(
+            c
+            for c in self.edge["relu"]["all"]["cells"]
+            if (c["sigma_w2"], c["depth"]) == (2.0, 8)
+        )
+        heatmap = _edge_heatmap(self.panels, "relu", _EDGE_BUDGETS[0])
+        lines = heatmap["text"][grid.depths.index(8)][
+            grid.sigma_w2.index(2.0)
+        ].split("<br>")
+        self.assertEqual(
+            lines[1:], _edge_relu_critical_hover(self.groups, cell, 0)
+        )
+
+    def test_edge_diverged_run_counts_with_its_final_accuracy(self):
+        grid = phase_diagram.GridConfig(
+            sigma_w2=(1.0,), depths=(2,), seeds=_SEEDS
+        )
+        record = {
+            "status": "ok",
+            "prior_accuracy": 0.1,
+            "accuracy_iterations": list(_EDGE_BUDGETS),
+            "train_accuracy_curve": [0.5, 0.7],
+            "train_accuracy": 0.7,
+            "test_accuracy": 0.7,
+        }
+        diverged = {
+            **record,
+            "status": "diverged",
+            "accuracy_iterations": [],
+            "train_accuracy_curve": [],
+            "train_accuracy": 0.1,
+            "test_accuracy": 0.1,
+        }
+        groups = {
+            edge_panel.NAME: list(
+                zip(grid.tasks(), (record, diverged), strict=True)
+            )
+        }
+        results = {"claims": [edge_of_chaos.build(groups)]}
+        panels = {
+            p["name"]: p for p in explorer.page_data(results, groups)["panels"]
+        }
+        heatmap = _edge_heatmap(panels, "tanh", _EDGE_BUDGETS[0])
+        self.assertAllClose(heatmap["z"], [[0.3]])
+        self.assertIn(
+            "(sd, n = 2), min\u2013max 0.1\u20130.5", heatmap["text"][0][0]
+        )
+
+    def test_edge_fitted_curves_keep_to_their_side(self):
+        summary = self.edge["tanh"]["all"]
+        line, fit = summary["theory"]["line"], summary["fit"]
+        self.assertContainsSubset({"ordered", "chaotic"}, line["phase"])
+        fig = _edge_heatmap(self.panels, "tanh", 60, whole=True)
+        for side in ("ordered", "chaotic"):
+            (curve,) = [
+                t for t in fig["data"] if f"{side} side" in t.get("name", "")
+            ]
+            expected = [
+                fit[f"k_{side}"] * xi if phase == side else None
+                for xi, phase in zip(line["xi"], line["phase"], strict=True)
+            ]
+            self.assertEqual(curve["y"], expected)
+
     def test_toy_numbers_are_the_record(self):
         choices = self.panels[toy_panel.NAME]["choices"]
         for task, record in self.groups[toy_panel.NAME]:
@@ -390,8 +579,18 @@ _OPTIONS = {
         ],
         "toy-seed": [["0", "seed 0"], ["1", "seed 1"]],
     },
+    edge_panel.NAME: {
+        "edge_of_chaos-activation": [["tanh", "tanh"], ["relu", "relu"]],
+        "edge_of_chaos-budget": [
+            ["50", "50 steps"],
+            ["100", "100 steps"],
+            ["150", "150 steps"],
+        ],
+    },
 }
 _TOY_STEPS = 7
+# The defaults a panel names in its data: the final budget.
+_DEFAULTS = {edge_panel.NAME: {"edge_of_chaos-budget": "150"}}
 # Elements whose content is not markup.
 _RAW_TEXT = frozenset({"script", "style"})
 # Elements html.parser opens but that never close.
@@ -400,7 +599,9 @@ _VOID = frozenset({"input", "meta"})
 
 def _template_data(names=tuple(_OPTIONS), options=None):
     """page_data's shape for the panels `names`, without figures."""
-    modules = {m.NAME: m for m in (sweep_panel, depth_panel, toy_panel)}
+    modules = {
+        m.NAME: m for m in (sweep_panel, depth_panel, toy_panel, edge_panel)
+    }
     panels = []
     for name in names:
         panel = {
@@ -411,6 +612,8 @@ def _template_data(names=tuple(_OPTIONS), options=None):
         }
         if name == toy_panel.NAME:
             panel["steps"] = _TOY_STEPS
+        if name in _DEFAULTS:
+            panel["defaults"] = _DEFAULTS[name]
         panels.append(panel)
     return {"template": {}, "panels": panels}
 
@@ -486,6 +689,8 @@ class ExplorerTemplateTest(tf.test.TestCase, parameterized.TestCase):
         ("every_panel", tuple(_OPTIONS)),
         ("without_depth", (sweep_panel.NAME, toy_panel.NAME)),
         ("toy_only", (toy_panel.NAME,)),
+        ("without_edge", (sweep_panel.NAME, depth_panel.NAME, toy_panel.NAME)),
+        ("edge_only", (edge_panel.NAME,)),
     )
     def test_one_section_per_panel_in_order(self, names):
         outline = _outline(explorer.render_html(_template_data(names)))
@@ -518,13 +723,15 @@ class ExplorerTemplateTest(tf.test.TestCase, parameterized.TestCase):
         selected = [
             o["attrs"]["value"] for o in options if "selected" in o["attrs"]
         ]
-        # The init selectors open on zeros, the failure the page is about.
+        # The init selectors open on zeros, the failure the page is about;
+        # a panel's own defaults win.
         values = [value for value, _ in _OPTIONS[name][selector]]
         expected = (
             "zeros"
             if selector.endswith("-init") and "zeros" in values
             else values[0]
         )
+        expected = _DEFAULTS.get(name, {}).get(selector, expected)
         self.assertEqual(selected, [expected])
 
     def test_first_option_is_chosen_without_zeros(self):
@@ -566,10 +773,16 @@ class ExplorerTemplateTest(tf.test.TestCase, parameterized.TestCase):
         self.assertLen(self.outline.by_id("toy-step-label"), 1)
 
     @parameterized.named_parameters(
-        ("sweep", sweep_panel.NAME, sweep_panel.METRICS),
-        ("depth", depth_panel.NAME, depth_panel.METRICS),
+        ("sweep", sweep_panel.NAME, sweep_panel.METRICS, None),
+        ("depth", depth_panel.NAME, depth_panel.METRICS, "depth-verdict"),
+        (
+            "edge",
+            edge_panel.NAME,
+            edge_panel.METRICS,
+            f"{edge_panel.NAME}-critical",
+        ),
     )
-    def test_stat_box_per_metric_with_every_part(self, name, metrics):
+    def test_stat_box_per_metric_with_every_part(self, name, metrics, extra):
         section = self._section(name)
         boxes = self.outline.find("div", inside=section, css_class="stat")
         for box, (metric, label) in zip(
@@ -584,13 +797,13 @@ class ExplorerTemplateTest(tf.test.TestCase, parameterized.TestCase):
                 [n["attrs"]["id"] for n in numbers],
                 [f"{name}-{metric}-{part}" for part in measure.STAT_PARTS],
             )
-        extra = boxes[len(metrics) :]
-        if name == depth_panel.NAME:
-            (verdict,) = self.outline.by_id("depth-verdict")
-            self.assertLen(extra, 1)
-            self.assertIn(extra[0], verdict["ancestors"])
+        more = boxes[len(metrics) :]
+        if extra is None:
+            self.assertEmpty(more)
         else:
-            self.assertEmpty(extra)
+            (number,) = self.outline.by_id(extra)
+            self.assertLen(more, 1)
+            self.assertIn(more[0], number["ancestors"])
 
     def test_toy_tables_hold_every_weight_and_forward_value(self):
         cells = self.outline.find("td", inside=self._section(toy_panel.NAME))
@@ -690,6 +903,16 @@ _SET_VALUE = """(e, v) => {
   e.dispatchEvent(new Event("input"));
 }"""
 _READ_CHART = "(id) => JSON.stringify(document.getElementById(id).data)"
+# Where a data point of a chart is on the screen, in viewport pixels.
+_POINT_ON_SCREEN = """([id, x, y]) => {
+  const chart = document.getElementById(id);
+  const layout = chart._fullLayout;
+  const box = chart.getBoundingClientRect();
+  return [box.left + layout.xaxis._offset + layout.xaxis.c2p(x),
+          box.top + layout.yaxis._offset + layout.yaxis.c2p(y)];
+}"""
+_HOVER_LINES = """(label) => [...label.querySelectorAll("tspan.line")]
+  .map((line) => line.textContent)"""
 
 
 class ExplorerBrowserTest(tf.test.TestCase):
@@ -707,6 +930,7 @@ class ExplorerBrowserTest(tf.test.TestCase):
 
         cls.groups, cls.results, cls.path = _fixture()
         cls.index = measure.measurement_index(cls.results)
+        cls.edge = edge_of_chaos.summaries(cls.groups)
         cls.playwright = sync_playwright().start()
         try:
             cls.browser = cls.playwright.chromium.launch(
@@ -770,7 +994,7 @@ class ExplorerBrowserTest(tf.test.TestCase):
     def _assert_stat(self, shown, prefix, measurement):
         for part in measure.STAT_PARTS:
             got = shown[f"{prefix}-{part}"]
-            if measurement is None:
+            if measurement is None or measurement[part] is None:
                 self.assertEqual(got["text"], measure.DASH, msg=prefix)
                 continue
             self.assertEqual(float(got["value"]), measurement[part])
@@ -841,6 +1065,62 @@ class ExplorerBrowserTest(tf.test.TestCase):
             "true" if before[0] == before[1] else "false",
         )
         return shown
+
+    def _assert_edge(self, activation, budget):
+        shown = self.page.evaluate(_READ_NUMBERS)
+        name = edge_panel.NAME
+        for metric, _ in edge_panel.METRICS:
+            self._assert_stat(
+                shown,
+                f"{name}-{metric}",
+                self.index[(edge_panel.CLAIM, f"{metric}/{activation}")],
+            )
+        summary = self.edge[activation]["all"]
+        self.assertEqual(
+            float(shown[f"{name}-critical"]["value"]),
+            summary["theory"]["critical_sigma_w2"],
+        )
+        self.assertEqual(shown[f"{name}-budget-label"]["value"], str(budget))
+        (heatmap, *_) = json.loads(
+            self.page.evaluate(_READ_CHART, f"{name}-heatmap")
+        )
+        grid, step = _EDGE_GRIDS[activation], _EDGE_BUDGETS.index(budget)
+        for cell in summary["cells"]:
+            row = grid.depths.index(cell["depth"])
+            col = grid.sigma_w2.index(cell["sigma_w2"])
+            self.assertEqual(
+                heatmap["z"][row][col], cell["accuracy_by_budget"][step]
+            )
+
+    def _hover(self, chart, x, y):
+        """The lines of the hover label at data point (x, y) of `chart`."""
+        self.page.locator(f"#{chart}").scroll_into_view_if_needed()
+        self.page.mouse.move(
+            *self.page.evaluate(_POINT_ON_SCREEN, [chart, x, y])
+        )
+        label = self.page.wait_for_selector(f"#{chart} .hoverlayer .hovertext")
+        return label.evaluate(_HOVER_LINES)
+
+    def test_edge_selectors(self):
+        chart = f"{edge_panel.NAME}-heatmap"
+        activation, budget = edge_panel.SELECTORS
+        # It opens on the final budget, where "trains" is defined.
+        self._assert_edge("tanh", _EDGE_BUDGETS[-1])
+        self._change(budget, str(_EDGE_BUDGETS[0]), (chart,))
+        self._assert_edge("tanh", _EDGE_BUDGETS[0])
+        self._change(activation, "relu", (chart,))
+        self._assert_edge("relu", _EDGE_BUDGETS[0])
+        cell = next(
+            c
+            for c in self.edge["relu"]["all"]["cells"]
+            if (c["sigma_w2"], c["depth"]) == (2.0, 8)
+        )
+        self.assertEqual(
+            self._hover(chart, 2.0, 8)[1:],
+            _edge_relu_critical_hover(self.groups, cell, 0),
+        )
+        self._change(budget, str(_EDGE_BUDGETS[-1]), (chart,))
+        self._assert_edge("relu", _EDGE_BUDGETS[-1])
 
     def test_sweep_selectors(self):
         charts = ("sweep-loss", "sweep-accuracy", "sweep-symmetry")

@@ -153,6 +153,24 @@ class FitTest(tf.test.TestCase):
         self.assertAllClose(cell["accuracy_by_budget"], [0.25, 0.35])
         self.assertEqual(cell["diverged"], 1)
 
+    def test_a_cell_that_always_diverged_keeps_its_final_accuracy(self):
+        grid = phase_diagram.GridConfig(
+            sigma_w2=(1.0, 4.0), depths=(100,), seeds=(0,)
+        )
+        ok, diverged = (_fake_record(t.config, 0.6) for t in grid.tasks())
+        diverged.update(
+            status="diverged",
+            train_accuracy=0.1,
+            accuracy_iterations=[],
+            train_accuracy_curve=[],
+        )
+        summary = phase_diagram.summarize(grid, [ok, diverged])
+        self.assertEqual(summary["budgets"], [10, 20])
+        self.assertEqual(
+            [c["accuracy_by_budget"] for c in summary["cells"]],
+            [[0.3, 0.6], [0.1, 0.1]],
+        )
+
     def test_relu_window_and_depths(self):
         grid = phase_diagram.GridConfig(
             activation="relu", sigma_w2=(1.0, 2.0, 3.0), depths=(4, 40)

@@ -432,8 +432,11 @@ def sweep_loss_curves(rows, path, title=None):
     return _save(fig, path)
 
 
-def _edges(values, log=False):
-    """Cell edges around sorted centers (geometric midpoints when `log`)."""
+def cell_edges(values, log=False):
+    """Cell edges around sorted centers (geometric midpoints when `log`).
+
+    The phase diagram's cells, here and in the report's explorer page.
+    """
     v = [math.log(x) if log else x for x in values]
     if len(v) == 1:
         mids, first, last = [], v[0] - 0.5, v[0] + 0.5
@@ -491,10 +494,11 @@ def phase_diagram(summary, path, title=None):
     for cell in summary["cells"]:
         row, col = depths.index(cell["depth"]), sigmas.index(cell["sigma_w2"])
         accuracy[row][col] = cell["train_accuracy"]["mean"]
+    x_edges, y_edges = cell_edges(sigmas), cell_edges(depths, log=True)
     fig, ax = plt.subplots(figsize=(7.5, 5))
     mesh = ax.pcolormesh(
-        _edges(sigmas),
-        _edges(depths, log=True),
+        x_edges,
+        y_edges,
         accuracy,
         cmap="viridis",
         vmin=0,
@@ -509,8 +513,8 @@ def phase_diagram(summary, path, title=None):
         ):
             ax.plot(cell["sigma_w2"], cell["depth"], "x", color="red", ms=5)
     ax.set_yscale("log")
-    ax.set_ylim(_edges(depths, log=True)[0], _edges(depths, log=True)[-1])
-    ax.set_xlim(_edges(sigmas)[0], _edges(sigmas)[-1])
+    ax.set_ylim(y_edges[0], y_edges[-1])
+    ax.set_xlim(x_edges[0], x_edges[-1])
     ax.set_xlabel("σ_w²")
     ax.set_ylabel("depth (hidden layers)")
     fit = summary["fit"]

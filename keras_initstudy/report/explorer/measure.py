@@ -2,15 +2,17 @@
 
 Headline numbers are read from results.json by measurement name, never
 recomputed; curves are summarized over seeds with the report's
-`curve_stats`, and numbers rounded by the report's `format_number`.
+`curve_stats` (numbers with its `summarize`), and numbers rounded by the
+report's `format_number`.
 """
 
 import math
 
 from keras_initstudy.report import measure as report_measure
 
-# The panels summarize curves over seeds as the report's figures do.
+# The panels summarize curves and numbers over seeds as the report does.
 curve_stats = report_measure.curve_stats
+summarize = report_measure.summarize
 
 DASH = "\u2014"
 # The parts of a results.json measurement that a stat box shows.

@@ -18,6 +18,8 @@ import plotly.offline
 
 from keras_initstudy.report.explorer import data
 from keras_initstudy.report.explorer import depth
+from keras_initstudy.report.explorer import edge
+from keras_initstudy.report.explorer import measure
 from keras_initstudy.report.explorer import sweep
 from keras_initstudy.report.explorer import toy
 from keras_initstudy.study import records
@@ -76,6 +78,8 @@ def render_html(page):
         panels=page["panels"],
         sweep_metrics=sweep.METRICS,
         depth_metrics=depth.METRICS,
+        edge_metrics=edge.METRICS,
+        trains_margin=measure.fmt(edge.TRAINS_MARGIN),
         weight_labels=toy.WEIGHT_LABELS,
         forward=toy.FORWARD,
         plotly_js=markupsafe.Markup(plotly.offline.get_plotlyjs()),

@@ -203,14 +203,15 @@ def _stats(values):
     }
 
 
-def _budget_curves(group):
-    """The runs' accuracy per budget, one row per run.
+def budget_curves(group, length):
+    """The runs' accuracy at each of `length` budgets, one row per run.
 
     A run that diverged stopped before its later checkpoints; from there
     on it counts with the accuracy it ended with (that of its broken
-    weights), as the cell's outcome at the last budget does.
+    weights), as the cell's outcome at the last budget does, also when
+    every run of the cell stopped early. The explorer page's spread over
+    seeds per budget reads the same rows.
     """
-    length = max(len(r["train_accuracy_curve"]) for r in group)
     return np.asarray(
         [
             r["train_accuracy_curve"]
@@ -220,8 +221,14 @@ def _budget_curves(group):
     )
 
 
+def _budgets(records):
+    """The checkpoints of the runs that reached the last one."""
+    return max((r["accuracy_iterations"] for r in records), key=len, default=[])
+
+
 def _cells(grid, records):
     """One entry per (sigma_w2, depth): accuracies over seeds, theory."""
+    budgets = len(_budgets(records))
     by_cell = {}
     for task, record in zip(grid.tasks(), records, strict=True):
         key = (task.config.sigma_w2, task.config.depth)
@@ -231,7 +238,7 @@ def _cells(grid, records):
         prior = max(r["prior_accuracy"] for r in group)
         train = _stats([r["train_accuracy"] for r in group])
         xi, phase = depth_scale(grid.activation, sigma_w2, grid.sigma_b2)
-        curves = _budget_curves(group)
+        curves = budget_curves(group, budgets)
         cells.append(
             {
                 "sigma_w2": sigma_w2,
@@ -339,9 +346,7 @@ def summarize(grid, records):
             **dataclasses.asdict(grid),
             "seeds": list(grid.seeds),
         },
-        "budgets": max(
-            (r["accuracy_iterations"] for r in records), key=len, default=[]
-        ),
+        "budgets": _budgets(records),
         "cells": cells,
         "theory": {
             "critical_sigma_w2": 2.0
