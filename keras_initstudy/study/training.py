@@ -196,6 +196,10 @@ def train(model, x, y, config, callbacks=()):
         "diverged" when a loss stopped being finite or passed
         `config.divergence_threshold`; training stops there).
     """
+    # One function on purpose (~70 lines): the traced step and evaluation
+    # close over the model, the optimizer and the data tensors, and the loop
+    # reads their results in order; split up, they would pass all of that
+    # around for no reader's benefit.
     optimizer = make_optimizer(config.optimizer, config.effective_learning_rate)
     optimizer.build(model.trainable_variables)
     # Each step copies in its own minibatch. A tensor of the whole training

@@ -109,37 +109,11 @@ def mlp_signals(batches, depth, width, sigma_w2, sigma_b2, activation, seed):
     rng = np.random.default_rng(seed)
     layer_seeds = rng.integers(0, 2**31 - 1, size=(depth, 2))
     top_gradient = tf.constant(rng.standard_normal(width), tf.float32)
-    layers = [
-        keras.layers.Dense(
-            width,
-            kernel_initializer=keras.initializers.RandomNormal(
-                stddev=math.sqrt(sigma_w2 / fan_in), seed=int(kernel_seed)
-            ),
-            bias_initializer=keras.initializers.RandomNormal(
-                stddev=math.sqrt(sigma_b2), seed=int(bias_seed)
-            ),
-        )
-        for fan_in, (kernel_seed, bias_seed) in zip(
-            [x.shape[1]] + [width] * (depth - 1), layer_seeds, strict=True
-        )
-    ]
-    with tf.GradientTape() as tape:
-        pre_activations = [layers[0](tf.constant(x))]
-        for layer in layers[1:]:
-            pre_activations.append(layer(phi(pre_activations[-1])))
-        loss = tf.reduce_sum(pre_activations[-1] * top_gradient)
-    gradients = tape.gradient(loss, pre_activations)
-    # Per example (rows) and layer (columns), in float64 for the sums.
-    squares = np.stack(
-        [
-            np.mean(np.square(h.numpy(), dtype=np.float64), 1)
-            for h in pre_activations
-        ],
-        axis=1,
+    layers = _dense_layers(
+        keras, x.shape[1], depth, width, sigma_w2, sigma_b2, layer_seeds
     )
-    grad_squares = np.stack(
-        [np.sum(np.square(g.numpy(), dtype=np.float64), 1) for g in gradients],
-        axis=1,
+    squares, grad_squares = _squares_per_example(
+        tf, layers, phi, x, top_gradient
     )
     signals, start = {}, 0
     for key, batch in batches.items():
@@ -159,6 +133,47 @@ def mlp_signals(batches, depth, width, sigma_w2, sigma_b2, activation, seed):
             "grad_ratio": (grads[:-1] / grads[1:]).tolist(),
         }
     return signals
+
+
+def _dense_layers(keras, fan_in, depth, width, sigma_w2, sigma_b2, seeds):
+    """The MLP's Dense layers with the theory's weight statistics."""
+    return [
+        keras.layers.Dense(
+            width,
+            kernel_initializer=keras.initializers.RandomNormal(
+                stddev=math.sqrt(sigma_w2 / fan_in), seed=int(kernel_seed)
+            ),
+            bias_initializer=keras.initializers.RandomNormal(
+                stddev=math.sqrt(sigma_b2), seed=int(bias_seed)
+            ),
+        )
+        for fan_in, (kernel_seed, bias_seed) in zip(
+            [fan_in] + [width] * (depth - 1), seeds, strict=True
+        )
+    ]
+
+
+def _squares_per_example(tf, layers, phi, x, top_gradient):
+    """Per example (rows) and layer (columns), in float64 for the sums: the
+    mean square pre-activation and the squared norm of its gradient."""
+    with tf.GradientTape() as tape:
+        pre_activations = [layers[0](tf.constant(x))]
+        for layer in layers[1:]:
+            pre_activations.append(layer(phi(pre_activations[-1])))
+        loss = tf.reduce_sum(pre_activations[-1] * top_gradient)
+    gradients = tape.gradient(loss, pre_activations)
+    squares = np.stack(
+        [
+            np.mean(np.square(h.numpy(), dtype=np.float64), 1)
+            for h in pre_activations
+        ],
+        axis=1,
+    )
+    grad_squares = np.stack(
+        [np.sum(np.square(g.numpy(), dtype=np.float64), 1) for g in gradients],
+        axis=1,
+    )
+    return squares, grad_squares
 
 
 def predict_signal(x, depth, sigma_w2, sigma_b2, activation):
