@@ -299,7 +299,7 @@ class PropagationTest(tf.test.TestCase, parameterized.TestCase):
         )
 
 
-def measured_gains(model, x, seed=0):
+def measured_gains(model, x, pooled=1, seed=0):
     """End-to-end gains of a keras.applications model on a batch `x`.
 
     Written apart from the doctor, with the doctor's definitions: the path
@@ -307,7 +307,9 @@ def measured_gains(model, x, seed=0):
     model's preprocessing), whose values are scaled to unit mean square,
     and ends at the classifier's logits z = h W + b. Forward gain: the RMS
     of z; backward gain: the gradient norm at the start over the norm of
-    r, the gradient of the loss sum(z * r) at z, in training mode.
+    r, the gradient of the loss sum(z * r) at z, in training mode, counted
+    per pooled position (times sqrt(pooled), the positions the path's
+    average poolings average).
     """
     first = next(layer for layer in model.layers if layer.trainable_weights)
     head = model.layers[-1]
@@ -321,7 +323,7 @@ def measured_gains(model, x, seed=0):
         loss = tf.reduce_sum(z * r)
     grad = tape.gradient(loss, start)
     forward = float(tf.sqrt(tf.reduce_mean(tf.square(z))))
-    return forward, float(tf.norm(grad) / tf.norm(r))
+    return forward, float(tf.norm(grad) / tf.norm(r)) * math.sqrt(pooled)
 
 
 # name -> (smallest input, whether no warning is expected). ConvNeXt's 4x
@@ -369,10 +371,9 @@ class KerasApplicationsTest(tf.test.TestCase, parameterized.TestCase):
         if not warnings:
             return
         x = np.random.default_rng(0).standard_normal((16, *shape))
-        measured = dict(
-            zip(("forward", "backward"), measured_gains(model, x), strict=True)
-        )
         verdict = _path(report)
+        gains = measured_gains(model, x, verdict.path.pooled)
+        measured = dict(zip(("forward", "backward"), gains, strict=True))
         causes = set(verdict.finding.causes)
         for f in warnings:
             if f.check != doctor.SIGNAL_PATH:

@@ -31,9 +31,12 @@ zero-mean inputs; the other rules are approximations, and say which in
 - sums add variances (independent inputs); concatenations mix them by
   channels; products multiply them (a gate and the signal it gates are
   taken as independent);
-- pooling keeps the mean square (neighbours are correlated); an average
-  over n positions passes 1/n of the squared gradient norm, a maximum all
-  of it;
+- pooling keeps the mean square (neighbours are correlated) and the
+  gradient: counted per pooled position. An average over n positions
+  passes only 1/n of the squared gradient norm, but the same gradient to
+  each of them, and the weights before it sum their gradients over those
+  positions again; `Effect.pooled` says n, so that a measured norm can be
+  counted per pooled position too;
 - dropout scales both by 1 / (1 - rate), as in training mode;
 - attention averages its values: the identity, between the value and the
   output projections; the gradient through the scores is neglected, and
@@ -158,6 +161,8 @@ class Effect:
             of a wide random layer ("" when it does not).
         c_out: the correlation of the output between two examples; None
             keeps the main input's.
+        pooled: the positions an average pooling averages (1 for other
+            layers).
     """
 
     q_out: float
@@ -169,6 +174,7 @@ class Effect:
     sigma_w2: float | None = None
     approximation: str = ""
     c_out: float | None = None
+    pooled: int = 1
 
 
 class Weights:
@@ -380,7 +386,10 @@ def _pooling(layer, q_in, shapes):
             spatial = shapes[0][2:]
         window = math.prod(d or 1 for d in spatial)
     return Effect(
-        q_in[0], (1.0 / window,), approximation="correlated neighbours"
+        q_in[0],
+        (1.0,),
+        approximation="correlated neighbours",
+        pooled=window,
     )
 
 

@@ -19,6 +19,7 @@ import re
 import numpy as np
 
 from keras_initstudy import initializers
+from keras_initstudy.diagnostics.doctor import checks
 from keras_initstudy.diagnostics.doctor import findings
 from keras_initstudy.diagnostics.doctor import walk
 
@@ -82,6 +83,7 @@ class Verdict:
                 "backward": _json(self.measured.backward),
             },
             "not_measured": self.not_measured,
+            "pooled_positions": p.pooled,
             "layers": [
                 {
                     "name": step.name,
@@ -94,6 +96,7 @@ class Verdict:
             "units": [
                 {
                     "name": u.name,
+                    "layers": list(u.layers),
                     "forward": _json(u.forward),
                     "backward": _json(u.backward),
                 }
@@ -140,11 +143,7 @@ def judge(path, measured=None, not_measured=None):
             text += f"; fix: {label}"
             fix_code = findings.fix(argument, name, **extra)
         elif causes:
-            text += (
-                "; no initializer fixes it: the layers already preserve "
-                "the variance (fewer layers, normalization or another "
-                "activation do)"
-            )
+            text += "; no initializer change fixes it"
     if not_measured:
         text += f" (not measured: {not_measured})"
     finding = findings.Finding(
@@ -167,14 +166,15 @@ def _number(value):
 
 
 def _gains_text(path, measured):
+    pooled = " per pooled position" if path.pooled > 1 else ""
     if measured is None:
         return (
             f"forward gain {_number(path.forward)}, backward gain "
-            f"{_number(path.backward)}"
+            f"{_number(path.backward)}{pooled}"
         )
     return (
         f"forward gain {_number(measured.forward)} measured "
-        f"({_number(path.forward)} predicted), backward gain "
+        f"({_number(path.forward)} predicted), backward gain{pooled} "
         f"{_number(measured.backward)} measured "
         f"({_number(path.backward)} predicted)"
     )
@@ -251,7 +251,11 @@ def _causes(path, direction, gain):
         key = _group(u) or u.name
         groups.setdefault(key, []).append((u, share[i]))
     if lost:  # The first layer that loses the signal is the one to fix.
-        return tuple(u.name for u in units), top, _fix(units[0])
+        return (
+            tuple(u.name for u in units),
+            top,
+            _fix(units[0], direction, gain),
+        )
     key = max(groups, key=lambda k: sum(s for _, s in groups[k]))
     members = groups[key]
     text = top
@@ -261,7 +265,11 @@ def _causes(path, direction, gain):
                 np.mean([math.log(getattr(u, direction)) for u, _ in members])
             )
             text = f"{key}, each layer x{_number(each)} (largest shares: {top})"
-    return tuple(u.name for u in units), text, _fix(members[0][0])
+    return (
+        tuple(u.name for u in units),
+        text,
+        _fix(members[0][0], direction, gain),
+    )
 
 
 def _group(unit):
@@ -305,11 +313,13 @@ _FAMILIES = {
 }
 
 
-def _fix(unit):
+def _fix(unit, direction, gain):
     """`(argument, registry name, kwargs)` that fixes a unit, or None.
 
     None too when the unit's kernel already has the recommended variance
-    (sigmoid layers lose the gradient under Glorot's init all the same).
+    (sigmoid layers lose the gradient under Glorot's init all the same),
+    and for a normalization whose scale is already near 1, unless it ends
+    a residual branch of a path whose gradient explodes.
     """
     if unit.role:
         init = findings.recommended_init(unit.activation)
@@ -318,9 +328,13 @@ def _fix(unit):
         extra = {"depthwise": True} if unit.role == "depthwise_kernel" else {}
         return (walk.INITIALIZER_ARGUMENT[unit.role], init, extra)
     if _normalization(unit):
-        # A normalization that ends a residual branch starts its block as
-        # the identity with a zero scale (Goyal et al. 2017): the gradient
-        # then runs down the shortcuts.
-        init = "zeros" if unit.ends_branch else "ones"
-        return ("gamma_initializer", init, {})
+        if unit.ends_branch and direction == "backward" and gain > 1:
+            # A zero scale starts the residual block as the identity
+            # (Goyal et al. 2017): the gradient runs down the shortcuts.
+            return ("gamma_initializer", "zeros", {})
+        gamma = getattr(unit.layer, "gamma", None)
+        if gamma is not None:
+            rms = float(np.sqrt(np.mean(np.square(gamma.numpy()))))
+            if not 1 / checks.SCALE_TOLERANCE <= rms <= checks.SCALE_TOLERANCE:
+                return ("gamma_initializer", "ones", {})
     return None

@@ -1,11 +1,12 @@
 """Second moments through a model's layer graph, from the weights alone.
 
-`propagate` follows the mean square of the signal forward through every
-call of the model's graph (nested models included) with the rules of
-`moments`, then, for each output, the squared norm of the gradient back
-from the output's pre-activations to the model's entries. No TensorFlow
-graph is traced: the numbers come from NumPy statistics of the weights and
-the theory's Gaussian moments.
+`propagate` follows the mean square of the signal (and its correlation
+between examples) forward through every call of the model's graph, nested
+models included, with the rules of `moments`; then, for each output, the
+squared norm of the gradient back from the output's pre-activations to the
+model's entries, adding up where a tensor feeds several layers. No
+TensorFlow graph is traced: the numbers come from NumPy statistics of the
+weights and the theory's Gaussian moments.
 
 Where the signal starts: the doctor judges the network, not the data
 pipeline. Layers without trainable weights before the first one that has
@@ -16,7 +17,9 @@ the embedding's consumer) is there to give. Gains are relative to them.
 
 Each output's `Path` holds the end-to-end gains, forward (the RMS of the
 output pre-activations over the entries') and backward (the gradient norm
-at the entries over the one at the output pre-activations), and the main
+at the entries over the one at the output pre-activations; an all-zero
+readout, the deliberate zero-init of a last layer, is passed over and the
+path judged up to the signal it reads), and the main
 path: from the output back to an entry, always through the input that
 carries most of the signal. On a residual block that is the shortcut while
 the branch is small, so a small branch is recognised as deliberate: the
@@ -97,14 +100,19 @@ class Path:
         forward: RMS of the output pre-activations over the entries'.
         backward: gradient norm at the entries over the output's.
         units: the main path's `Unit`s, entry first.
-        steps: the main path's `Step`s, entry first (`q_in`, `q_out` and
-            `chi` of each in `as_dict`).
+        steps: `(step, q_in, q_out, chi)` per main-path `Step`, entry
+            first: the mean squares of its main input and of its output,
+            and the squared gradient norm at its main input over the one
+            at its output (the branches that leave the input included).
         approximations: the distinct approximations of the rules used on
             the main path.
         end: the `Step` where the path ends: the one computing the
             output, or the one before an all-zero readout.
         pre: whether the path ends at the end's pre-activations (it
             applies an activation itself) rather than its output.
+        pooled: the positions that the main path's average poolings
+            average together; the backward gain is counted per pooled
+            position (see `moments`).
     """
 
     output: str
@@ -116,14 +124,14 @@ class Path:
     approximations: tuple
     end: Step
     pre: bool
+    pooled: int
 
 
 @dataclasses.dataclass
 class Propagation:
-    """Every step of the graph, the mean square of every tensor, the paths."""
+    """Every step of the graph, and a `Path` per output."""
 
     steps: list
-    q: dict
     paths: list
 
 
@@ -164,7 +172,7 @@ def propagate(model, graph, names, weights):
                 end = None
         if end is not None:
             paths.append(_path(end, pre, steps, q, producer, branch_ends))
-    return Propagation(steps, q, paths)
+    return Propagation(steps, paths)
 
 
 def _steps(model, graph, names, seen=None):
@@ -327,6 +335,7 @@ def _path(end, pre, steps, q, producer, branch_ends):
         approximations=tuple(notes),
         end=end,
         pre=pre,
+        pooled=math.prod(s.effect.pooled for s, *_ in records),
     )
 
 

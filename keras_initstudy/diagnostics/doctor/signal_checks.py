@@ -154,7 +154,9 @@ def measure_paths(model, propagation, x, seed=0):
     entries to the output pre-activations z, in training mode, with the
     loss sum(z * r) for a fixed standard-normal r: its gradient at z is r,
     whatever the output activation and the labels. Forward gain: RMS of
-    z; backward gain: the gradient norm at the entries over the norm of r.
+    z; backward gain: the gradient norm at the entries over the norm of r,
+    counted per pooled position (times the square root of the path's
+    `pooled` positions), as predicted.
 
     Returns:
         `(measured, reason)`: a `paths.Measured` per path of
@@ -195,16 +197,11 @@ def measure_paths(model, propagation, x, seed=0):
             r = tf.random.stateless_normal(tf.shape(z), (seed, 0))
             loss = tf.reduce_sum(z * r)
         grads = tape.gradient(loss, values)
-        backward = float(
-            np.sqrt(
-                sum(
-                    float(tf.reduce_sum(tf.square(g)))
-                    for g in grads
-                    if g is not None
-                )
-            )
-        ) / float(tf.norm(r))
-        measured.append(paths_lib.Measured(_rms(z.numpy()), backward))
+        squares = sum(
+            float(tf.reduce_sum(tf.square(g))) for g in grads if g is not None
+        )
+        backward = np.sqrt(squares * path.pooled) / float(tf.norm(r))
+        measured.append(paths_lib.Measured(_rms(z.numpy()), float(backward)))
     return measured, None
 
 
