@@ -39,6 +39,9 @@ def activation_map(q, activation):
     if isinstance(activation, str) and activation not in theory.ACTIVATIONS:
         return q, 1.0, f"activation {activation} taken as the identity"
     act = theory_activations.resolve(activation)
+    if q == 0:  # Zero weights: phi(0) for every unit, whatever phi.
+        phi, slope = theory_activations.values(act, np.zeros(1), 1)[:, 0]
+        return float(phi**2), float(slope**2), ""
     at = max(q, _Q_FLOOR)
     try:
         quadrature.check_resolved(_slope_squared(act), at, quadrature.ORDER_1D)

@@ -124,11 +124,11 @@ def judge(path, measured=None, not_measured=None):
     gains = _gains_text(path, measured)
     weighted = [u for u in path.units if u.role or _normalization(u)]
     span = weighted or path.units
-    where = (
-        f"over {len(span)} layers ({span[0].name}…{span[-1].name})"
-        if span
-        else "over no layer"
-    )
+    where = "over no layer"
+    if len(span) == 1:
+        where = f"over 1 layer ({span[0].name})"
+    elif span:
+        where = f"over {len(span)} layers ({span[0].name}…{span[-1].name})"
     text = f"{gains} {where}: {_regime(forward, backward)}"
     causes, fix_code = (), ""
     if severity != findings.INFO:
@@ -227,23 +227,25 @@ def _causes(path, direction, gain):
 
     Causes are the main-path units whose factor pushes the gain the way it
     fails, ranked by their share of its logarithm; a unit that loses the
-    signal outright (a factor of 0, inf or NaN) comes first.
+    signal outright (a factor beyond `LOST`, or NaN) comes first.
     """
     factors = [getattr(u, direction) for u in path.units]
-    lost = [i for i, f in enumerate(factors) if not 0 < f < math.inf]
+    lost = [i for i, f in enumerate(factors) if not LOST <= f <= 1 / LOST]
     logs = np.log(np.clip(np.asarray(factors, dtype=np.float64), 1e-300, 1e300))
     total = math.log(min(max(gain, 1e-300), 1e300)) if gain == gain else 0.0
     share = logs / total if total else np.zeros_like(logs)
     ranked = lost + sorted(
         (i for i in range(len(factors)) if share[i] > 0 and i not in lost),
-        key=lambda i: -share[i],
+        # Path order among equal shares (to the percent): a uniform net
+        # names its first layers, not the last digits' winners.
+        key=lambda i: (-round(share[i], 2), i),
     )
     if not ranked:
         return (), "", None
     units = [path.units[i] for i in ranked]
     top = ", ".join(
         f"{path.units[i].name} x{_number(factors[i])}"
-        + ("" if i in lost else f" ({share[i]:.0%})")
+        + (" (lost)" if i in lost else f" ({share[i]:.0%})")
         for i in ranked[:TOP_CAUSES]
     )
     groups = {}

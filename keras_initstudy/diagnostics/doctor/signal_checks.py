@@ -141,11 +141,29 @@ def _entries(propagation):
     return list(found.values())
 
 
+def _pass(model, sub, end_layer, values, seed=0):
+    """`(z, r, gradients at values)` of one pass (see `measure_paths`).
+
+    `end_layer`, when given, is applied to `sub`'s outputs without its
+    activation: z are its pre-activations.
+    """
+    with _state_kept(model), tf.GradientTape() as tape:
+        tape.watch(values)
+        z = sub(values, training=True)
+        if end_layer is not None:
+            with _linear(end_layer):
+                z = end_layer(*keras.tree.flatten(z), training=True)
+        z = tf.cast(z, tf.float32)
+        r = tf.random.stateless_normal(tf.shape(z), (seed, 0))
+        loss = tf.reduce_sum(z * r)
+    return z, r, tape.gradient(loss, values)
+
+
 def _rms(values):
     return float(np.sqrt(np.mean(np.square(values, dtype=np.float64))))
 
 
-def measure_paths(model, propagation, x, seed=0):
+def measure_paths(model, propagation, x):
     """Measures each path's end-to-end gains on one batch.
 
     The batch is run to the path's entries (through the weightless layers
@@ -185,18 +203,10 @@ def measure_paths(model, propagation, x, seed=0):
             sub = keras.Model(entries, targets)
         except ValueError as e:
             return None, f"no model from the entries to {end.name} ({e})"
-        with _state_kept(model), tf.GradientTape() as tape:
-            tape.watch(values)
-            inputs = sub(values, training=True)
-            if pre:
-                with _linear(end.layer):
-                    z = end.layer(*keras.tree.flatten(inputs), training=True)
-            else:
-                z = inputs
-            z = tf.cast(z, tf.float32)
-            r = tf.random.stateless_normal(tf.shape(z), (seed, 0))
-            loss = tf.reduce_sum(z * r)
-        grads = tape.gradient(loss, values)
+        try:
+            z, r, grads = _pass(model, sub, end.layer if pre else None, values)
+        except (ValueError, TypeError, tf.errors.OpError) as e:
+            return None, f"the pass to {end.name} failed ({e})"
         squares = sum(
             float(tf.reduce_sum(tf.square(g))) for g in grads if g is not None
         )
