@@ -442,11 +442,14 @@ class InitDoctor(keras.callbacks.Callback):
     """Runs `doctor.examine` when training begins; stops a doomed run.
 
     A guard for any `model.fit` (or `training.train`): before the first
-    step it examines every weight of the model (and, given a batch, its
+    step it examines every weight of the model and the end-to-end gains of
+    its signal paths (measured on the batch when one is given, with its
     forward and backward signals). With `on_error="raise"` an error-level
     finding raises `doctor.InitializationError`, so no compute is spent on
     a run that cannot learn; with `"warn"` it issues a `UserWarning` and
-    training goes on.
+    training goes on. A signal path that only warns (a gain outside
+    [0.1, 10], which training may or may not overcome) issues a
+    `UserWarning` either way.
 
     Examples:
 
@@ -477,9 +480,21 @@ class InitDoctor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.report = doctor.examine(self.model, self.x, self.y)
-        if not self.report.has(doctor.ERROR):
+        if self.report.has(doctor.ERROR):
+            error = doctor.InitializationError(self.report)
+            if self.on_error == "raise":
+                raise error
+            warnings.warn(str(error), UserWarning, stacklevel=2)
             return
-        error = doctor.InitializationError(self.report)
-        if self.on_error == "raise":
-            raise error
-        warnings.warn(str(error), UserWarning, stacklevel=2)
+        paths = [
+            f
+            for f in self.report.findings
+            if f.check == doctor.SIGNAL_PATH and f.severity == doctor.WARNING
+        ]
+        if paths:
+            warnings.warn(
+                "signal path warning(s):\n"
+                + "\n".join(f"{f.path}: {f.message}" for f in paths),
+                UserWarning,
+                stacklevel=2,
+            )

@@ -154,7 +154,7 @@ def _softmax_cross_entropy(labels, logits):
     )
 
 
-def probe_model(model, layers):
+def probe_model(model, layers, outputs=None):
     """A model sharing `model`'s weights that outputs every watched layer.
 
     Its outputs are the outputs of `layers`, in order, then the logits. It
@@ -164,13 +164,16 @@ def probe_model(model, layers):
     Args:
         model: a functional `keras.Model`.
         layers: layers of `model`.
+        outputs: the layers' output tensors in `model`'s graph; None reads
+            `layer.output`, which is the output of a layer's first call (a
+            loaded Sequential's layers were first called elsewhere).
 
     Returns:
         A `keras.Model` from `model.inputs` to `[*layer outputs, logits]`.
     """
-    return keras.Model(
-        model.inputs, [layer.output for layer in layers] + list(model.outputs)
-    )
+    if outputs is None:
+        outputs = [layer.output for layer in layers]
+    return keras.Model(model.inputs, list(outputs) + list(model.outputs))
 
 
 def _as_tensor(value):
@@ -222,6 +225,7 @@ class Probe:
         bins=HISTOGRAM_BINS,
         training=False,
         compiled=False,
+        outputs=None,
     ):
         if layers is None:
             layers = hidden_layers(model)
@@ -231,7 +235,7 @@ class Probe:
                 "There is no layer to watch: the model has no hidden layer. "
                 f"Received: model={model.name!r}"
             )
-        self._probe = probe_model(model, self.layers)
+        self._probe = probe_model(model, self.layers, outputs)
         self._names = [activation_name(layer) for layer in self.layers]
         self._kernels = [_kernel(layer) for layer in self.layers]
         self._loss = loss or _softmax_cross_entropy

@@ -37,10 +37,24 @@ projections) and judges each trainable weight by its role:
   the symptom of one unseeded initializer instance shared by same-shaped
   layers (Keras 3 initializers return the same values on every call).
 
-With a batch `(x, y)` it also runs one forward and one backward pass
-(`keras_initstudy.diagnostics.signals`) and reports the signal regime over depth
-(`signals` findings: vanishing, exploding, saturated), layers whose units
-are dead on the whole batch and kernels that get no gradient at all.
+Layers a little off compound: thirty ReLU layers at Glorot's std each lose
+a factor of 0.71 and the signal 2^-15 overall. So the doctor also judges
+every signal path end to end (`signal_path`, one verdict per output, first
+in the report and the table): it propagates second moments through the
+layer graph from the weights' statistics and the mean-field theory
+(`propagate`), and judges the forward gain (output pre-activations over
+the entries) and the backward gain (gradient norm at the entries over the
+output's): an error when the signal or gradient is lost beyond float32's
+range, a warning outside [0.1, 10] naming the layers that cause it and the
+fix, information otherwise. A kernel `scale` finding stays a warning only
+when its layer causes a failing path; otherwise it is information.
+
+With a batch `(x, y)` the doctor measures the same gains on it (the
+verdict goes by the measured ones; a path that cannot be measured says why
+in a `not_measured` finding), runs one forward and one backward pass
+(`keras_initstudy.diagnostics.signals`) and reports the signal regime over
+depth (`signals` findings: vanishing, exploding, saturated), layers whose
+units are dead on the whole batch and kernels that get no gradient at all.
 
 Every weight of the model is either examined (with the checks that ran) or
 skipped with a reason: a weight the doctor cannot judge is never counted
@@ -50,9 +64,11 @@ registry initializer and the code to write.
 
 The work lives in the modules beside this face: `walk` (layers, weights,
 roles), `graph` (who feeds whom), `checks` (the weight checks, in order),
-`batches` and `signal_checks` (the pass on a batch), `findings` (the
-report and its fixes), `families` (the layer kinds the rules name),
-`table` (the terminal view) and `diagnose` (`examine`, which runs them).
+`moments` (what one layer does to the signal), `propagate` (the graph's
+second moments and paths), `paths` (the verdicts on them), `batches` and
+`signal_checks` (the passes on a batch), `findings` (the report and its
+fixes), `families` (the layer kinds the rules name), `table` (the terminal
+view) and `diagnose` (`examine`, which runs them).
 """
 
 from keras_initstudy.diagnostics.doctor.batches import SYNTHETIC_BATCH_SIZE
@@ -72,16 +88,22 @@ from keras_initstudy.diagnostics.doctor.findings import Report
 from keras_initstudy.diagnostics.doctor.findings import Skipped
 from keras_initstudy.diagnostics.doctor.findings import fix
 from keras_initstudy.diagnostics.doctor.findings import recommended_std
+from keras_initstudy.diagnostics.doctor.paths import BAND
+from keras_initstudy.diagnostics.doctor.paths import CHECK as SIGNAL_PATH
+from keras_initstudy.diagnostics.doctor.paths import LOST
 from keras_initstudy.diagnostics.doctor.signal_checks import DEAD_SHARE
 from keras_initstudy.diagnostics.doctor.table import format_table
 
 __all__ = [
+    "BAND",
     "BIAS_LIMIT",
     "DEAD_SHARE",
     "ERROR",
     "INFO",
+    "LOST",
     "SCALE_TOLERANCE",
     "SEVERITIES",
+    "SIGNAL_PATH",
     "SYNTHETIC_BATCH_SIZE",
     "WARNING",
     "Examined",

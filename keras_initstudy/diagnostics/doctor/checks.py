@@ -198,7 +198,7 @@ def symmetric_units(s):
     ]
 
 
-def _einsum_fans(equation, shape):
+def einsum_fans(equation, shape):
     """True fans of an EinsumDense kernel: contracted vs produced dims."""
     match = re.fullmatch(r"\s*(.+?)\s*,\s*(.+?)\s*->\s*(.+?)\s*", equation)
     if match is None or len(match.group(2)) != len(shape):
@@ -217,7 +217,7 @@ def _kernel_fans(w):
         # Keras's initializers read an EinsumDense kernel (d, heads,
         # head_dim) as a convolution of window d, which gives a smaller
         # std than the true fans; both conventions are in wide use.
-        true = _einsum_fans(w.layer.get_config()["equation"], shape)
+        true = einsum_fans(w.layer.get_config()["equation"], shape)
         return [gain.compute_fans(shape)] + ([true] if true else [])
     if w.role == "input_kernel":
         # Per gate (in, units), or Keras's view of the whole matrix.
@@ -403,7 +403,7 @@ class Check:
     final: bool = False
 
 
-_SCALED_KERNELS = tuple(r for r in walk.KERNEL_ROLES if r != "recurrent_kernel")
+SCALED_KERNELS = tuple(r for r in walk.KERNEL_ROLES if r != "recurrent_kernel")
 
 
 def _mixes_hidden_units(s):
@@ -435,13 +435,13 @@ CHECKS = (
     # the report says why no scale was judged.
     Check(
         ("scale (exempt: normalized next)",),
-        _SCALED_KERNELS,
+        SCALED_KERNELS,
         _exempt,
         applies=_normalized_next,
     ),
     Check(
         ("scale",),
-        _SCALED_KERNELS,
+        SCALED_KERNELS,
         kernel_scale,
         applies=lambda s: not _normalized_next(s),
     ),

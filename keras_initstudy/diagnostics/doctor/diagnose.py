@@ -1,10 +1,17 @@
-"""`examine`: the weight checks, then the signal checks, into one report."""
+"""`examine`: the weight checks, the signal paths and, with data, signals."""
+
+import dataclasses
 
 from keras_initstudy.diagnostics.doctor import checks
 from keras_initstudy.diagnostics.doctor import findings
 from keras_initstudy.diagnostics.doctor import graph as graph_lib
+from keras_initstudy.diagnostics.doctor import moments
+from keras_initstudy.diagnostics.doctor import paths
+from keras_initstudy.diagnostics.doctor import propagate
 from keras_initstudy.diagnostics.doctor import signal_checks
 from keras_initstudy.diagnostics.doctor import walk
+
+NOT_MEASURED = "not_measured"
 
 
 def examine(model, x=None, y=None, batch=None):
@@ -15,16 +22,17 @@ def examine(model, x=None, y=None, batch=None):
     >>> from keras_initstudy.study import models
     >>> model = models.mlp((64,), kernel_initializer="zeros")
     >>> report = examine(model)
-    >>> [(f.path, f.check) for f in report.findings]
-    [('hidden_1/kernel', 'zero_kernel'), ('output/kernel', 'zero_kernel')]
+    >>> [(f.path, f.check) for f in report.findings if f.severity == "error"]
+    [('hidden_1/kernel', 'zero_kernel'), ('hidden_1', 'signal_path')]
     >>> report.summary()
     'examined 4 weights in 2 layers; skipped 0'
 
     Args:
         model: a built Keras 3 model (Sequential, functional or
             subclassed; nested models and wrappers are walked).
-        x: optional batch of inputs: adds the signals of one forward and
-            one backward pass (functional models with one output).
+        x: optional batch of inputs: measures the signal paths' gains and
+            adds the signals of one forward and one backward pass
+            (functional models with one output).
         y: the batch's integer labels; None draws random classes (the
             gradients' scale, not their direction, is what is measured).
         batch: a description of where `x` came from, for the report.
@@ -41,10 +49,16 @@ def examine(model, x=None, y=None, batch=None):
     graph = graph_lib.functional_graph(model, [layer for layer, _, _ in walked])
     weights, skipped = walk.weights(model, walked)
     examined, found = checks.run(weights, graph)
+    verdicts, path_findings = _paths(model, graph, walked, weights, x)
+    found = _scales_by_paths(found, verdicts, examined) + path_findings
     stats = reason = None
     if x is not None:
         stats, signal_findings, reason = signal_checks.measure(model, x, y)
         found.extend(signal_findings)
+        if reason:
+            found.append(
+                _not_measured(model, f"signals not measured: {reason}")
+            )
     order = {w.path: i for i, w in enumerate(examined)}
     found = sorted(
         found,
@@ -60,4 +74,86 @@ def examine(model, x=None, y=None, batch=None):
         signals=stats,
         batch=batch if x is not None else None,
         signals_skipped=reason,
+        paths=tuple(verdicts),
     )
+
+
+def _not_measured(model, message):
+    return findings.Finding(model.name, NOT_MEASURED, findings.INFO, message)
+
+
+# A layer the rules misread (an unusual weight shape in a custom layer)
+# must not cost the user the weight checks: the paths then say why they
+# were not judged.
+_RULE_ERRORS = (ValueError, TypeError, AttributeError, IndexError, KeyError)
+
+
+def _paths(model, graph, walked, weights, x):
+    """`(verdicts, findings)` of the signal paths (see `paths`)."""
+    why = None
+    try:
+        propagation = propagate.propagate(
+            model,
+            graph,
+            {id(layer): path for layer, path, _ in walked},
+            moments.Weights({id(w.variable): w.value for w in weights}),
+        )
+    except _RULE_ERRORS as e:
+        propagation, why = None, f"{type(e).__name__}: {e}"
+    if propagation is None or not propagation.paths:
+        if why is None:
+            why = (
+                "the model has no layer graph (subclassed)"
+                if propagation is None
+                else "no layer with weights lies between an input and an output"
+            )
+        return [], [_not_measured(model, f"signal paths not judged: {why}")]
+    measured, reason = [None] * len(propagation.paths), None
+    if x is not None:
+        values, reason = signal_checks.measure_paths(model, propagation, x)
+        measured = values or measured
+    verdicts = [
+        paths.judge(path, m, reason)
+        for path, m in zip(propagation.paths, measured, strict=True)
+    ]
+    extra = []
+    if reason:
+        extra.append(
+            _not_measured(model, f"signal paths not measured: {reason}")
+        )
+    return verdicts, [v.finding for v in verdicts] + extra
+
+
+def _scales_by_paths(found, verdicts, examined):
+    """Kernel `scale` warnings become info unless a failing path names them.
+
+    A kernel a little off the variance-preserving std matters through what
+    it does to a whole path: a layer that no failing path names as a cause
+    (a 4x expansion followed by its contraction, a squeeze-excite gate) is
+    information, not a warning. Without verdicts nothing is downgraded.
+    """
+    if not verdicts:
+        return found
+    causes = [
+        cause
+        for v in verdicts
+        if v.finding.severity != findings.INFO
+        for cause in v.finding.causes
+    ]
+    roles = {e.path: e.role for e in examined}
+    kept = []
+    for f in found:
+        if (
+            f.check == "scale"
+            and f.severity == findings.WARNING
+            and roles.get(f.path) in checks.SCALED_KERNELS
+            and not any(f.path.startswith(c + "/") for c in causes)
+        ):
+            f = dataclasses.replace(
+                f,
+                severity=findings.INFO,
+                message=f"{f.message} No signal path fails through this "
+                "layer: information only.",
+            )
+        kept.append(f)
+    return kept

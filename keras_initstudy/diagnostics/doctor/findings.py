@@ -50,6 +50,8 @@ class Finding:
         severity: one of `SEVERITIES`.
         message: what is wrong and why it matters.
         fix: the code to write, naming a registry initializer.
+        causes: for a signal path, the paths of the layers that make it
+            fail, largest share of the log-gain first.
     """
 
     path: str
@@ -57,9 +59,10 @@ class Finding:
     severity: str
     message: str
     fix: str = ""
+    causes: tuple = ()
 
     def as_dict(self):
-        return dataclasses.asdict(self)
+        return {**dataclasses.asdict(self), "causes": list(self.causes)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,6 +103,8 @@ class Report:
             `verdict` and `loss_name`), or None without a batch.
         batch: where the batch came from (e.g. "synthetic: ..."), or None.
         signals_skipped: why no signals were measured despite a batch.
+        paths: a `paths.Verdict` per output of the model: the end-to-end
+            gains, predicted and (with a batch) measured.
     """
 
     findings: tuple
@@ -108,6 +113,7 @@ class Report:
     signals: dict | None = None
     batch: str | None = None
     signals_skipped: str | None = None
+    paths: tuple = ()
 
     def counts(self):
         """Findings per severity, every severity present."""
@@ -148,6 +154,7 @@ class Report:
             "batch": self.batch,
             "signals": self.signals,
             "signals_skipped": self.signals_skipped,
+            "paths": [p.as_dict() for p in self.paths],
         }
 
 

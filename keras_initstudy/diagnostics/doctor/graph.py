@@ -1,9 +1,16 @@
 """The layer graph: who feeds whom, and which layers make the outputs.
 
-Built from the functional models of a model (Sequential included, nested
-ones too), keyed by object ids. Checks ask it what comes after a layer (an
-activation, a normalization, a residual sum) and whether a layer computes
-an output; the signal checks ask it which layers to watch.
+Built from the nodes of the functional models of a model (Sequential
+included, nested ones too): the calls that lead from the model's inputs to
+its outputs, found by walking back from the outputs. A layer's `.input` and
+`.output` name its first call, which need not be a call in this model (a
+loaded Sequential rebuilds its layers once per layer), so the graph never
+reads them.
+
+Checks ask the graph what comes after a layer (an activation, a
+normalization, a residual sum) and whether a layer computes an output; the
+signal checks ask it which layers to watch, and the propagation walks its
+nodes in order.
 """
 
 import dataclasses
@@ -14,14 +21,41 @@ from keras_initstudy.diagnostics import signals
 from keras_initstudy.diagnostics.doctor import families
 
 
+@dataclasses.dataclass(frozen=True)
+class Node:
+    """One call of a layer (or operation) in a functional model.
+
+    Attributes:
+        operation: the layer or operation called.
+        inputs: the tensors it was called on, in argument order.
+        outputs: the tensors it returned.
+    """
+
+    operation: object
+    inputs: tuple
+    outputs: tuple
+
+
 @dataclasses.dataclass
 class Graph:
-    """Edges of the functional models of a model, keyed by object ids."""
+    """Edges of the functional models of a model, keyed by object ids.
 
-    producer: dict = dataclasses.field(default_factory=dict)  # tensor->layer
-    readers: dict = dataclasses.field(default_factory=dict)  # tensor->layers
-    outputs_of: dict = dataclasses.field(default_factory=dict)  # layer->tensors
-    outputs: set = dataclasses.field(default_factory=set)  # output layers
+    Attributes:
+        producer: tensor -> the layer that computes it.
+        readers: tensor -> the layers called on it.
+        outputs_of: layer -> its output tensors, for layers called once.
+        outputs: the weighted layers that compute the model's outputs.
+        node_of: tensor -> the `Node` that computes it.
+        nodes_of: functional model -> its `Node`s, each after the nodes
+            that compute its inputs.
+    """
+
+    producer: dict = dataclasses.field(default_factory=dict)
+    readers: dict = dataclasses.field(default_factory=dict)
+    outputs_of: dict = dataclasses.field(default_factory=dict)
+    outputs: set = dataclasses.field(default_factory=set)
+    node_of: dict = dataclasses.field(default_factory=dict)
+    nodes_of: dict = dataclasses.field(default_factory=dict)
 
     def consumers(self, layer):
         return [
@@ -55,22 +89,76 @@ def functional_graph(model, nested=()):
     return graph
 
 
+def model_nodes(model):
+    """The nodes from `model`'s inputs to its outputs, inputs first.
+
+    Walks back from the outputs through each tensor's Keras history (the
+    call that made it), so only the calls of this model are found.
+
+    Returns:
+        A list of `Node`s, or None for a model without a layer graph (a
+        subclassed model).
+    """
+    try:
+        outputs = tensors(model.outputs)
+    except (AttributeError, ValueError):
+        return None
+    order, done = [], set()
+    pending = [(t, False) for t in reversed(outputs)]
+    while pending:  # Depth first, a node after its inputs' nodes.
+        tensor, expanded = pending.pop()
+        call = _call(tensor)
+        if call is None or id(call) in done:
+            continue
+        if expanded:
+            done.add(id(call))
+            order.append(
+                Node(
+                    call.operation,
+                    tuple(call.input_tensors),
+                    tuple(call.output_tensors),
+                )
+            )
+            continue
+        pending.append((tensor, True))
+        pending.extend(
+            (t, False)
+            for t in reversed(call.input_tensors)
+            if id(_call(t)) not in done
+        )
+    return order
+
+
+def _call(tensor):
+    """The Keras node (call event) that computed a tensor, or None."""
+    history = getattr(tensor, "_keras_history", None)
+    if history is None or history.operation is None:
+        return None
+    return history.operation._inbound_nodes[history.node_index]
+
+
 def _add_functional(model, graph):
     """Records the edges of one functional model (Sequential included).
 
-    Layers called more than once have no single `.input`/`.output`; they
-    keep no edges, so the checks that need a neighbour are not run on
-    them, which only makes the doctor more lenient.
+    Layers called more than once keep no `outputs_of`, so the checks that
+    need a neighbour are not run on them, which only makes the doctor more
+    lenient.
     """
-    for layer in model.layers:
-        try:
-            outputs, inputs = tensors(layer.output), tensors(layer.input)
-        except (AttributeError, ValueError):
-            continue
-        graph.outputs_of[id(layer)] = outputs
-        for t in outputs:
+    nodes = model_nodes(model)
+    if nodes is None:
+        return
+    graph.nodes_of[id(model)] = nodes
+    calls = {}
+    for node in nodes:
+        calls[id(node.operation)] = calls.get(id(node.operation), 0) + 1
+    for node in nodes:
+        layer = node.operation
+        if calls[id(layer)] == 1:
+            graph.outputs_of[id(layer)] = list(node.outputs)
+        for t in node.outputs:
             graph.producer[id(t)] = layer
-        for t in inputs:
+            graph.node_of[id(t)] = node
+        for t in node.inputs:
             graph.readers.setdefault(id(t), []).append(layer)
 
 
@@ -85,20 +173,17 @@ def _mark_outputs(model, graph):
         outputs = tensors(model.outputs)
     except (AttributeError, ValueError):
         return
-    pending = [graph.producer.get(id(t)) for t in outputs]
+    pending = [graph.node_of.get(id(t)) for t in outputs]
     while pending:
-        layer = pending.pop()
-        if layer is None or id(layer) in graph.outputs:
+        node = pending.pop()
+        if node is None or id(node.operation) in graph.outputs:
             continue
+        layer = node.operation
         graph.outputs.add(id(layer))
         if isinstance(layer, keras.Model):
             _mark_outputs(layer, graph)
-        elif not layer.weights:
-            try:
-                inputs = tensors(layer.input)
-            except (AttributeError, ValueError):
-                continue
-            pending.extend(graph.producer.get(id(t)) for t in inputs)
+        elif not getattr(layer, "weights", ()):
+            pending.extend(graph.node_of.get(id(t)) for t in node.inputs)
 
 
 def next_activation(layer, graph):
@@ -107,7 +192,7 @@ def next_activation(layer, graph):
     following = graph.consumers(layer)
     if own == "linear" and len(following) == 1:
         nxt = following[0]
-        if not nxt.weights:  # An Activation, ReLU, ... layer.
+        if not getattr(nxt, "weights", ()):  # An Activation, ReLU, ...
             return signals.activation_name(nxt)
     return own
 

@@ -1,20 +1,34 @@
 """The report as a terminal table, for people reading the doctor's output."""
 
+from keras_initstudy.diagnostics.doctor import paths
+
 
 def format_table(report):
-    """The report as a terminal table: severity, weight, check, message/fix."""
+    """The report as terminal text.
+
+    The signal paths lead (one verdict per output, the end-to-end gains
+    that decide whether the per-weight findings matter); the per-weight
+    table (severity, weight, check, message/fix) follows, then the
+    signals of a batch.
+    """
+    lines = _paths_table(report)
     rows = [("SEVERITY", "WEIGHT", "CHECK", "MESSAGE / FIX")]
     for f in report.findings:
+        if f.check == paths.CHECK:
+            continue
         rows.append((f.severity.upper(), f.path, f.check, f.message))
         if f.fix:
             rows.append(("", "", "", f"fix: {f.fix}"))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = [
-        "  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3]
-        for r in rows
-    ]
-    if not report.findings:
-        lines = ["no findings"]
+    if len(rows) > 1:
+        lines += [
+            "  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3]
+            for r in rows
+        ]
+    elif report.paths:
+        lines.append("no findings beyond the signal paths")
+    else:
+        lines.append("no findings")
     if report.signals is not None:
         lines.append("")
         lines += _signals_table(report)
@@ -23,6 +37,23 @@ def format_table(report):
     lines.append("")
     lines.append(report.summary())
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _paths_table(report):
+    """A row per signal path: severity, output, verdict and fix."""
+    if not report.paths:
+        return []
+    rows = [("SEVERITY", "PATH TO", "VERDICT / FIX")]
+    for verdict in report.paths:
+        f = verdict.finding
+        rows.append((f.severity.upper(), f.path, f.message))
+        if f.fix:
+            rows.append(("", "", f"fix: {f.fix}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(2)]
+    return [
+        "  ".join(r[i].ljust(widths[i]) for i in range(2)) + "  " + r[2]
+        for r in rows
+    ] + [""]
 
 
 def _signals_table(report):
