@@ -72,6 +72,7 @@ from keras_initstudy.diagnostics.doctor.findings import Report
 from keras_initstudy.diagnostics.doctor.findings import Skipped
 from keras_initstudy.diagnostics.doctor.findings import fix
 from keras_initstudy.diagnostics.doctor.findings import recommended_std
+from keras_initstudy.diagnostics.doctor.repair import repair
 from keras_initstudy.diagnostics.doctor.signal_checks import DEAD_SHARE
 from keras_initstudy.diagnostics.doctor.table import format_table
 
@@ -94,5 +95,6 @@ __all__ = [
     "format_table",
     "image_batch",
     "recommended_std",
+    "repair",
     "synthetic_batch",
 ]
