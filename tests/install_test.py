@@ -275,6 +275,10 @@ class PlainInstallTest(tf.test.TestCase):
         self.assertIn(f"repaired 1 weight(s), saved to {fixed}", proc.stdout)
         result = self._python("-c", textwrap.dedent(_LOAD_REPAIRED), fixed)
         self.assertGreater(json.loads(result.stdout.splitlines()[-1]), 0)
+        # The help is the doctor's (absl exits 1 after --help).
+        proc = self._doctor("--help")
+        self.assertIn("repairs it", proc.stdout)
+        self.assertIn("--fix:", proc.stdout)
         # Bad input: one line, exit 2.
         proc = self._doctor(os.path.join(root, "missing.keras"), out)
         self.assertEqual(proc.returncode, 2, proc.stderr[-3000:])
