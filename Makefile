@@ -17,7 +17,7 @@ WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
 $(STAMP): setup.cfg pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock -e '.[test,distributed]'
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[test,distributed,bench]'
 	touch $@
 
 reproduce: $(STAMP)
@@ -69,6 +69,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.sweep_engines_bench
 	$(PY) -m benchmarks.monitoring_bench
 	$(PY) -m benchmarks.doctor_bench
+	$(PY) -m benchmarks.repair_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check keras_initstudy experiments tests benchmarks

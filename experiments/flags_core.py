@@ -17,6 +17,10 @@ Every training binary that reads a dataset calls `define_data_flags` and
 every one calls `define_run_flags`; tests/flags_test.py checks that their
 `--helpfull` agree. A later multi-seed flag (`--seeds`) belongs in
 `define_run_flags`.
+
+`validate_positive_ints` comes from `keras_initstudy.binaries`: the
+doctor's console script (`keras_initstudy.cli`) checks `--hidden_units`
+with it too, and the installed package has no experiments/.
 """
 
 import dataclasses
@@ -24,6 +28,7 @@ import dataclasses
 from absl import flags
 
 from keras_initstudy import initializers
+from keras_initstudy.binaries import validate_positive_ints
 from keras_initstudy.study import data
 from keras_initstudy.study import engines
 from keras_initstudy.study import models
@@ -234,18 +239,6 @@ def validate_names(flag_name, allowed=None, allow_empty=False):
         "must be a comma-separated list of "
         + ("" if allow_empty else "one or more of ")
         + ", ".join(allowed),
-    )
-
-
-def validate_positive_ints(flag_name):
-    """Checks at parse time that a list flag holds positive integers."""
-    flags.register_validator(
-        flag_name,
-        lambda values: (
-            bool(values)
-            and all(v.strip().isdigit() and int(v) > 0 for v in values)
-        ),
-        "must be a comma-separated list of one or more positive integers",
     )
 
 

@@ -3,9 +3,11 @@
 Builds the wheel from a copy of the checkout (what git would clone), creates
 a new venv, installs the wheel with the pinned dependency set and no extras,
 and then, in that venv and outside the checkout: imports the package, saves
-and reloads a model built with its initializers, and runs the README's first
-command, `python -m experiments.mnist --init=zeros`, from a copy of
-experiments/ (the binaries run from the checkout; the wheel is the library).
+and reloads a model built with its initializers, runs the doctor's console
+script `keras-initstudy-doctor` on a saved model (exit codes, `--fix`), and
+runs the README's first command, `python -m experiments.mnist --init=zeros`,
+from a copy of experiments/ (the study's binaries run from the checkout; the
+wheel is the library and the doctor).
 
 The venv is real, not borrowed from the running one, so a dependency that
 setup.cfg forgets fails here. Installing TensorFlow into it takes a couple
@@ -177,6 +179,24 @@ class DependencyRangesTest(tf.test.TestCase):
             self.assertEqual(_next_major(version.Version(pinned)), expected)
 
 
+_SAVE_ZERO_MLP = """
+import sys
+from keras_initstudy.study import models
+
+models.mlp((8,), kernel_initializer="zeros", seed=0).save(sys.argv[1])
+"""
+
+_LOAD_REPAIRED = """
+import json, sys
+import keras
+import numpy as np
+import keras_initstudy
+
+model = keras.saving.load_model(sys.argv[1], compile=False)
+print(json.dumps(float(np.std(model.get_layer("hidden_1").kernel))))
+"""
+
+
 class PlainInstallTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -243,6 +263,17 @@ class PlainInstallTest(tf.test.TestCase):
         self.assertNotIn("Traceback", result.stderr)
         return result
 
+    def _doctor(self, *args):
+        """Runs the installed console script from outside the checkout."""
+        return subprocess.run(
+            [os.path.join(self.venv, "bin", "keras-initstudy-doctor"), *args],
+            cwd=self.outside,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
     def test_installs_the_locked_core_dependencies_and_no_extras(self):
         setup = _setup_cfg()
         core = _requirements(setup["options"]["install_requires"])
@@ -297,6 +328,33 @@ class PlainInstallTest(tf.test.TestCase):
             self.assertCountEqual(after.files, before.files)
             for name in before.files:
                 self.assertAllEqual(after[name], before[name], name)
+
+    def test_doctor_console_script_examines_and_fixes_a_saved_model(self):
+        root = os.path.join(self.root, "doctor")
+        model = os.path.join(root, "zero.keras")
+        fixed = os.path.join(root, "fixed.keras")
+        os.makedirs(root)
+        self._python("-c", textwrap.dedent(_SAVE_ZERO_MLP), model)
+        out = f"--output_dir={os.path.join(root, 'out')}"
+        # The zero hidden kernel is an error.
+        proc = self._doctor(model, out, "--fail_on=error")
+        self.assertEqual(proc.returncode, 1, proc.stderr[-3000:])
+        self.assertIn("zero_kernel", proc.stdout)
+        # Repaired, saved, examined again: no error left.
+        proc = self._doctor(model, out, "--fail_on=error", f"--fix={fixed}")
+        self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
+        self.assertIn(f"repaired 1 weight(s), saved to {fixed}", proc.stdout)
+        result = self._python("-c", textwrap.dedent(_LOAD_REPAIRED), fixed)
+        self.assertGreater(json.loads(result.stdout.splitlines()[-1]), 0)
+        # The help is the doctor's (absl exits 1 after --help).
+        proc = self._doctor("--help")
+        self.assertIn("repairs it", proc.stdout)
+        self.assertIn("--fix:", proc.stdout)
+        # Bad input: one line, exit 2.
+        proc = self._doctor(os.path.join(root, "missing.keras"), out)
+        self.assertEqual(proc.returncode, 2, proc.stderr[-3000:])
+        self.assertNotIn("Traceback", proc.stderr)
+        self.assertIn("error: No model file at", proc.stderr)
 
     def test_mnist_zero_init_writes_record_and_figure(self):
         checkout = os.path.join(self.root, "binaries")

@@ -105,6 +105,28 @@ class LsuvTest(tf.test.TestCase, parameterized.TestCase):
         with self.assertRaisesRegex(ValueError, "Received: model="):
             lsuv_lib.lsuv(model, _batch(8))
 
+    def test_layers_initializes_only_those(self):
+        model, full = _mlp(), _mlp()
+        full.set_weights(model.get_weights())
+        kept = {
+            layer.name: np.asarray(layer.kernel) for layer in model.layers[1:]
+        }
+        log = lsuv_lib.lsuv(model, _batch(), layers=[model.get_layer("d2")])
+        self.assertEqual([e["layer"] for e in log], ["d2"])
+        for name, kernel in kept.items():
+            now = np.asarray(model.get_layer(name).kernel)
+            self.assertEqual(np.array_equal(now, kernel), name != "d2", name)
+        # The same orthogonal draw as when every layer is initialized.
+        lsuv_lib.lsuv(full, _batch())
+        d2, d2_full = model.get_layer("d2").kernel, full.get_layer("d2").kernel
+        self.assertAllClose(
+            np.asarray(d2) / np.linalg.norm(d2),
+            np.asarray(d2_full) / np.linalg.norm(d2_full),
+            atol=1e-6,
+        )
+        with self.assertRaisesRegex(ValueError, r"Received: layers=\['flatten"):
+            lsuv_lib.lsuv(model, _batch(8), layers=[model.layers[0]])
+
     def test_rejects_constant_output(self):
         model = _mlp()
         with self.assertRaisesRegex(ValueError, "Received: variance=0.0$"):

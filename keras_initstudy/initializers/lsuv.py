@@ -12,8 +12,9 @@ import numpy as np
 from keras_initstudy import initializers
 
 
-def _kernel_layers(model):
-    """The model's top-level layers that have a kernel and an activation."""
+def kernel_layers(model):
+    """The layers `lsuv` initializes: top-level ones with a kernel and an
+    activation (Dense, convolutions)."""
     return [
         layer
         for layer in model.layers
@@ -32,14 +33,16 @@ def _preactivation(layer, inputs):
         layer.activation = activation
 
 
-def lsuv(model, batch, tol=0.1, max_iter=10, seed=0):
+def lsuv(model, batch, tol=0.1, max_iter=10, seed=0, layers=None):
     """Initializes a model's kernels so each layer outputs unit variance.
 
     Mishkin & Matas's procedure, layer by layer in the model's order:
 
     1. every Dense/Conv kernel (any top-level layer with a `kernel` and an
-       `activation`) is replaced by an `Orthogonal` one (seeded `seed + i`
-       for the i-th such layer);
+       `activation`, see `kernel_layers`), or those of `layers`, is replaced
+       by an `Orthogonal` one (seeded `seed + i` for the i-th kernel layer
+       of the model, so a layer gets the same draw whichever others are
+       initialized with it);
     2. for each of these layers in turn, its output variance on `batch` is
        measured and its kernel divided by the output's standard deviation,
        until the variance is within `tol` of 1 or `max_iter` rescalings
@@ -67,6 +70,8 @@ def lsuv(model, batch, tol=0.1, max_iter=10, seed=0):
         tol: accepted distance of each variance from 1, > 0.
         max_iter: maximum rescalings per layer, a positive int.
         seed: seeds the orthogonal pre-initialization.
+        layers: the layers to initialize, among `kernel_layers(model)`; None
+            means all of them. The others keep their kernels.
 
     Returns:
         A list with one dict per initialized layer, in order: `layer` (its
@@ -75,7 +80,8 @@ def lsuv(model, batch, tol=0.1, max_iter=10, seed=0):
 
     Raises:
         ValueError: for a bad `tol`/`max_iter`, a model with no kernel
-            layers, or a layer whose output on the batch is constant.
+            layers, a layer of `layers` that is not one of them, or a layer
+            whose output on the batch is constant.
 
     Reference:
         Mishkin & Matas, "All you need is a good init", ICLR 2016
@@ -94,15 +100,25 @@ def lsuv(model, batch, tol=0.1, max_iter=10, seed=0):
             "`max_iter` must be a positive int. "
             f"Received: max_iter={max_iter!r}"
         )
-    layers = _kernel_layers(model)
-    if not layers:
+    candidates = kernel_layers(model)
+    if not candidates:
         raise ValueError(
             "LSUV needs a model with Dense or convolution layers. "
             f"Received: model={model.name!r}"
         )
-    for i, layer in enumerate(layers):
-        orthogonal = initializers.Orthogonal(seed=seed + i)
-        layer.kernel.assign(orthogonal(tuple(layer.kernel.shape)))
+    chosen = {id(layer) for layer in (candidates if layers is None else layers)}
+    unknown = chosen - {id(layer) for layer in candidates}
+    if unknown:
+        names = [layer.name for layer in layers if id(layer) in unknown]
+        raise ValueError(
+            "LSUV initializes top-level layers with a kernel and an "
+            f"activation only. Received: layers={names}"
+        )
+    layers = [layer for layer in candidates if id(layer) in chosen]
+    for i, layer in enumerate(candidates):
+        if id(layer) in chosen:
+            orthogonal = initializers.Orthogonal(seed=seed + i)
+            layer.kernel.assign(orthogonal(tuple(layer.kernel.shape)))
     # A single-input model takes its input bare, not in a list.
     model_inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
     log = []

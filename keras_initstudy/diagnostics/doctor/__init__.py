@@ -91,6 +91,7 @@ from keras_initstudy.diagnostics.doctor.findings import recommended_std
 from keras_initstudy.diagnostics.doctor.paths import BAND
 from keras_initstudy.diagnostics.doctor.paths import CHECK as SIGNAL_PATH
 from keras_initstudy.diagnostics.doctor.paths import LOST
+from keras_initstudy.diagnostics.doctor.repair import repair
 from keras_initstudy.diagnostics.doctor.signal_checks import DEAD_SHARE
 from keras_initstudy.diagnostics.doctor.table import format_table
 
@@ -116,5 +117,6 @@ __all__ = [
     "format_table",
     "image_batch",
     "recommended_std",
+    "repair",
     "synthetic_batch",
 ]
