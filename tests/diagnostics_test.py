@@ -129,8 +129,12 @@ class SymmetryGroupsTest(tf.test.TestCase, parameterized.TestCase):
             symmetry.symmetry_summary(kernel, bias),
         )
         if kind != "nan":
-            # Distinct units are proven distinct by the screen alone.
-            self.assertEqual(bool(fetched), kind not in ("random", "bias_only"))
+            # The screen alone proves distinct units distinct, and a layer
+            # with no spread in any coordinate one group of identical units.
+            self.assertEqual(
+                bool(fetched),
+                kind not in ("random", "bias_only", "identical"),
+            )
 
 
 class PriorCheckTest(tf.test.TestCase):

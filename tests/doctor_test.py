@@ -157,7 +157,11 @@ def nested(encoder_init="he_normal", inner_init="glorot_uniform"):
     )
     inputs = keras.Input((5, 8))
     x = keras.layers.TimeDistributed(
-        keras.layers.Dense(8, "tanh", kernel_initializer=inner_init),
+        # Named: Keras numbers unnamed layers per process, and which
+        # number this one gets depends on the tests run before it.
+        keras.layers.Dense(
+            8, "tanh", kernel_initializer=inner_init, name="dense"
+        ),
         name="time_distributed",
     )(inputs)
     x = keras.layers.Bidirectional(keras.layers.LSTM(8), name="bidirectional")(

@@ -78,6 +78,12 @@ def _flag_value(value):
     return str(value)
 
 
+# Kinds whose runs only the report runs: the command reruns their section.
+SECTION_COMMANDS = {
+    "zoo": "python -m experiments.report --sections=doctor_zoo",
+}
+
+
 def command(task):
     """A shell command that reruns `task` (one seed) with its binary.
 
@@ -101,6 +107,8 @@ def command(task):
         ValueError: a field differs from its default but the binary has no
             flag for it (the plan asked for a run no binary can repeat).
     """
+    if task.kind in SECTION_COMMANDS:
+        return SECTION_COMMANDS[task.kind]
     module, flag_names = _BINARIES[task.kind]
     default = runner.KINDS[task.kind].config_class()
     parts = ["python", "-m", module]

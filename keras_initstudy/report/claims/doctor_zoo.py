@@ -8,9 +8,11 @@ and predicts a stall when it reports an error or a warning. The claim is
 the confusion matrix of those predictions against the outcomes.
 """
 
+from keras_initstudy.report import commands
 from keras_initstudy.report import measure
 from keras_initstudy.study import runner
 from keras_initstudy.study import zoo
+from keras_initstudy.study.kinds import zoo as zoo_kind
 
 ID = "doctor_zoo"
 # What the issue asks of the doctor: agree with training on >= 90 % of the
@@ -19,7 +21,7 @@ MIN_AGREEMENT = 0.9
 # Examples in the doctor's batch (its default synthetic batch size is 32;
 # real data needs enough examples per class for a stable gain).
 BATCH = 256
-COMMAND = "python -m experiments.report --sections=doctor_zoo"
+COMMAND = commands.command(runner.Task("zoo", zoo_kind.ZooConfig()))
 
 
 def _batch(name, config):
