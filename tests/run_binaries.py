@@ -47,14 +47,34 @@ def _imports_of(module):
             yield from (f"{node.module}.{alias.name}" for alias in node.names)
 
 
+def _defines_flags(module):
+    """Whether importing `module` defines absl flags (a binary, such as the
+    package's console script, which experiments/doctor.py runs)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return False
+    with open(spec.origin) as f:
+        tree = ast.parse(f.read())
+    for node in tree.body:
+        value = getattr(node, "value", None)
+        func = getattr(value, "func", None)
+        if isinstance(func, ast.Attribute) and func.attr.startswith("DEFINE"):
+            return True
+    return False
+
+
 def _preload(modules):
-    """Imports, in this process, everything the binaries import."""
+    """Imports, in this process, everything the binaries import but the
+    binaries themselves: each child defines its binary's flags afresh."""
     for module in modules:
         for name in _imports_of(module):
             try:
-                importlib.import_module(name)
+                if not _defines_flags(name):
+                    importlib.import_module(name)
             except ModuleNotFoundError:  # An attribute, not a module.
-                importlib.import_module(name.rpartition(".")[0])
+                parent = name.rpartition(".")[0]
+                if not _defines_flags(parent):
+                    importlib.import_module(parent)
 
 
 def _exit_code(error):
