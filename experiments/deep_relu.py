@@ -20,7 +20,11 @@ Usage:
       --output_dir=runs/deep_relu_depths
 """
 
+import gc
 import os
+
+if __name__ == "__main__":
+    gc.disable()  # Until main starts: see common.one_line_errors.
 
 from absl import app
 from absl import flags

@@ -20,7 +20,11 @@ Usage:
       --init=small_random --output_dir=runs/depth_cs231n
 """
 
+import gc
 import os
+
+if __name__ == "__main__":
+    gc.disable()  # Until main starts: see common.one_line_errors.
 
 from absl import app
 from absl import flags

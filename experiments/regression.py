@@ -27,7 +27,11 @@ Usage:
   python -m experiments.regression --output_dir=runs/regression
 """
 
+import gc
 import os
+
+if __name__ == "__main__":
+    gc.disable()  # Until main starts: see common.one_line_errors.
 
 from absl import app
 from absl import flags

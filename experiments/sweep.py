@@ -24,7 +24,11 @@ Usage:
   python -m experiments.sweep --logdir=runs/tb && tensorboard --logdir=runs/tb
 """
 
+import gc
 import os
+
+if __name__ == "__main__":
+    gc.disable()  # Until main starts: see common.one_line_errors.
 
 from absl import app
 from absl import flags

@@ -23,7 +23,11 @@ Usage:
   python -m experiments.toy --inits=constant --init_value=0.3 --steps=5
 """
 
+import gc
 import os
+
+if __name__ == "__main__":
+    gc.disable()  # Until main starts: see common.one_line_errors.
 
 from absl import app
 from absl import flags
