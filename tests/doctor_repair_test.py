@@ -91,7 +91,9 @@ class RepairTest(tf.test.TestCase, parameterized.TestCase):
             math.sqrt(2 / 784),
             rtol=_std_tolerance(784 * 64),
         )
-        self.assertEqual(change.as_dict()["checks"], ["zero_kernel", "signal_path"])
+        self.assertEqual(
+            change.as_dict()["checks"], ["zero_kernel", "signal_path"]
+        )
 
     def test_same_seed_same_repair(self):
         def repaired(seed):
