@@ -303,6 +303,80 @@ def _divergent_square(x):
     return np.exp(x * x)
 
 
+class SaturatedMomentsTest(tf.test.TestCase, parameterized.TestCase):
+    """At large q tanh is a step in z: its moments live in a narrow bump."""
+
+    @staticmethod
+    def _trapezoid(g, q):
+        # Independent of the module: a dense grid in x, where tanh bends.
+        x = np.linspace(-60.0, 60.0, 1_200_001)
+        density = np.exp(-x * x / (2 * q)) / np.sqrt(2 * np.pi * q)
+        return np.trapezoid(g(x) * density, x)
+
+    @parameterized.named_parameters(("q30", 30.0), ("q128", 128.0))
+    def test_tanh_moments_match_a_dense_grid(self, q):
+        self.assertAllClose(
+            theory.chi1(1.0, 0.0, "tanh", q=q),
+            self._trapezoid(lambda x: (1 - np.tanh(x) ** 2) ** 2, q),
+            rtol=1e-6,
+        )
+        self.assertAllClose(
+            theory.variance_map(q, 1.0, 0.0, "tanh"),
+            self._trapezoid(lambda x: np.tanh(x) ** 2, q),
+            rtol=1e-6,
+        )
+
+    @parameterized.named_parameters(("q1e8", 1e8), ("q1e12", 1e12))
+    def test_tanh_slope_at_huge_q_has_its_asymptote(self, q):
+        # E[sech^4(x)], x ~ N(0, q), -> (4 / 3) / sqrt(2 pi q): the bump's
+        # area times the density at 0. Gauss-Hermite's nodes miss the bump
+        # and give 0.
+        self.assertAllClose(
+            theory.chi1(1.0, 0.0, "tanh", q=q),
+            4 / 3 / math.sqrt(2 * math.pi * q),
+            rtol=1e-3,
+        )
+
+    def test_relu_stays_exact_at_any_q(self):
+        q = np.array([0.5, 1e4, 1e12])
+        self.assertAllClose(theory.chi1(2.0, 0.0, "relu", q=q), [1.0] * 3)
+        self.assertAllClose(theory.variance_map(q, 2.0, 0.0, "relu"), q)
+
+
+class DepthSigmaW2Test(tf.test.TestCase, parameterized.TestCase):
+    @parameterized.named_parameters(("no_bias", 0.0), ("bias", 0.09))
+    def test_shallow_nets_get_the_unit_fixed_point(self, sigma_b2):
+        sigma_w2 = theory.depth_sigma_w2(2, sigma_b2, "tanh")
+        # q* = 1: the variance map keeps unit variance.
+        self.assertAllClose(
+            theory.variance_map(1.0, sigma_w2, sigma_b2, "tanh"), 1.0, rtol=1e-9
+        )
+        self.assertAllClose(theory.q_star(sigma_w2, sigma_b2, "tanh"), 1.0)
+
+    @parameterized.named_parameters(("d20", 20), ("d30", 30), ("d100", 100))
+    def test_deep_nets_keep_the_gradient_within_the_gain(self, depth):
+        sigma_w2 = theory.depth_sigma_w2(depth, 0.0, "tanh")
+        growth = theory.chi1(sigma_w2, 0.0, "tanh") ** (depth / 2)
+        self.assertAllClose(growth, math.sqrt(10), rtol=1e-6)
+        self.assertLess(sigma_w2, theory.depth_sigma_w2(2, 0.0, "tanh"))
+        self.assertGreaterEqual(sigma_w2, theory.critical_sigma_w2(0.0, "tanh"))
+
+    def test_deeper_is_closer_to_the_edge(self):
+        values = [
+            theory.depth_sigma_w2(d, 0.0, "tanh") for d in (10, 20, 40, 80)
+        ]
+        self.assertEqual(values, sorted(values, reverse=True))
+
+    @parameterized.named_parameters(
+        ("depth", lambda: theory.depth_sigma_w2(0, 0.0, "tanh"), "depth"),
+        ("bias", lambda: theory.depth_sigma_w2(3, 1.0, "tanh"), "sigma_b2 < 1"),
+        ("gain", lambda: theory.depth_sigma_w2(3, 0.0, "tanh", 1.0), "> 1"),
+    )
+    def test_bad_arguments(self, call, message):
+        with self.assertRaisesRegex(theory.MeanFieldError, message):
+            call()
+
+
 class ErrorsTest(tf.test.TestCase, parameterized.TestCase):
     @parameterized.named_parameters(
         (
@@ -398,7 +472,7 @@ class ErrorsTest(tf.test.TestCase, parameterized.TestCase):
         (
             "divergent_moment",
             lambda: theory.variance_map(0.3, 1.0, 0.0, _divergent_square),
-            r"diverges or is not resolved.*Received: q=0\.3$",
+            r"diverges.*Received: q=0\.3$",
         ),
         (
             "nan_activation",

@@ -38,6 +38,7 @@ from keras_initstudy.theory.meanfield import chi1
 from keras_initstudy.theory.meanfield import chi_c
 from keras_initstudy.theory.meanfield import correlation_map
 from keras_initstudy.theory.meanfield import critical_sigma_w2
+from keras_initstudy.theory.meanfield import depth_sigma_w2
 from keras_initstudy.theory.meanfield import q_iterates
 from keras_initstudy.theory.meanfield import q_star
 from keras_initstudy.theory.meanfield import variance_map
@@ -61,6 +62,7 @@ __all__ = [
     "chi_c",
     "correlation_map",
     "critical_sigma_w2",
+    "depth_sigma_w2",
     "mlp_signal",
     "mlp_signals",
     "predict_signal",

@@ -130,8 +130,8 @@ def variance_map(q, sigma_w2, sigma_b2, activation):
     """
     act, sigma_w2, sigma_b2 = _arguments(activation, sigma_w2, sigma_b2)
     q = errors.variances("q", q)
-    _check_resolved(act, q)
-    return _float_or_array(_variance_map(act, q, sigma_w2, sigma_b2))
+    moment = quadrature.expect_checked(_squares(act), q)
+    return _float_or_array(sigma_w2 * moment + sigma_b2)
 
 
 def q_star(sigma_w2, sigma_b2, activation, q0=1.0):
@@ -264,8 +264,8 @@ def chi1(sigma_w2, sigma_b2, activation, q=None):
         q = _at(_finite_q_star(act, sigma_w2, sigma_b2))
     else:
         q = errors.variances("q", q)
-        _check_resolved(act, q)
-    return _float_or_array(_chi1(act, q, sigma_w2))
+    moment = quadrature.expect_checked(_slopes_squared(act), q)
+    return _float_or_array(sigma_w2 * moment)
 
 
 def xi_q(sigma_w2, sigma_b2, activation):
@@ -437,6 +437,75 @@ def critical_sigma_w2(sigma_b2, activation):
     return math.exp(root)
 
 
+# The largest growth of the gradient's RMS `depth_sigma_w2` allows over a
+# net's depth: the square root of the doctor's band's upper end, 10, so
+# that a net at the chosen sigma_w2 stays well inside the band.
+DEPTH_MAX_GAIN = math.sqrt(10.0)
+
+
+def depth_sigma_w2(depth, sigma_b2, activation, max_gain=DEPTH_MAX_GAIN):
+    """The sigma_w2 for a net of `depth` layers: q* = 1, as depth allows.
+
+    At q* = 1 the pre-activations have unit variance at the fixed point of
+    the variance map, where a saturating activation is neither linear nor
+    saturated: sigma_w2 = (1 - sigma_b2) / E[phi(z)^2], z ~ N(0, 1), the
+    scale LSUV finds with data. For tanh that lies in the chaotic phase
+    (chi1 > 1), where the gradient's RMS grows by sqrt(chi1) a layer:
+    sigma_w2 is lowered towards the critical value until the growth over
+    `depth` layers, chi1^(depth / 2), is at most `max_gain`. Never below
+    the critical value: a deep net then gets the edge of chaos, a shallow
+    one the unit fixed point.
+
+    Examples:
+
+    >>> round(depth_sigma_w2(2, 0.0, "tanh"), 3)
+    2.536
+    >>> 1.0 <= depth_sigma_w2(100, 0.0, "tanh") < 1.1
+    True
+
+    Args:
+        depth: the number of layers, a positive int.
+        sigma_b2: the bias variance, in [0, 1).
+        activation: a name in `activations.NAMES` or a callable.
+        max_gain: the largest growth of the gradient's RMS over the depth
+            (> 1): by default the square root of the doctor's band's 10.
+
+    Returns:
+        A float: sigma_w2.
+
+    Raises:
+        MeanFieldError: for a bad argument, or as `critical_sigma_w2`.
+    """
+    depth = errors.positive_int("depth", depth)
+    act, sigma_b2 = resolve(activation), errors.bias_variance(sigma_b2)
+    if not sigma_b2 < 1.0:
+        raise MeanFieldError(
+            f"q* = 1 needs sigma_b2 < 1. Received: sigma_b2={sigma_b2!r}"
+        )
+    max_gain = errors.positive("max_gain", max_gain)
+    if not max_gain > 1.0:
+        raise MeanFieldError(f"max_gain must be > 1. Received: {max_gain!r}")
+    critical = critical_sigma_w2(sigma_b2, act)
+    unit = (1.0 - sigma_b2) / float(quadrature.expect(_squares(act), 1.0))
+
+    def log_excess(log_sigma_w2):
+        sigma_w2 = math.exp(log_sigma_w2)
+        q = _q_star(act, sigma_w2, sigma_b2, 1.0)
+        slope = float(_chi1(act, min(_at(q), _Q_MAX), sigma_w2))
+        return depth / 2 * math.log(max(slope, 1e-300)) - math.log(max_gain)
+
+    if unit <= critical or log_excess(math.log(unit)) <= 0:
+        return max(unit, critical)
+    low, high = math.log(critical), math.log(unit)
+    for _ in range(60):  # Bisection: chi1 grows with sigma_w2 past critical.
+        middle = (low + high) / 2
+        if log_excess(middle) > 0:
+            high = middle
+        else:
+            low = middle
+    return math.exp(low)
+
+
 def _arguments(activation, sigma_w2, sigma_b2):
     sigma_w2 = errors.weight_variance(sigma_w2)
     sigma_b2 = errors.bias_variance(sigma_b2)
@@ -464,8 +533,12 @@ def _variance_map(act, q, sigma_w2, sigma_b2):
     return sigma_w2 * quadrature.expect(_squares(act), q) + sigma_b2
 
 
+def _slopes_squared(act):
+    return lambda x: values(act, x, 1)[1] ** 2
+
+
 def _chi1(act, q, sigma_w2):
-    return sigma_w2 * quadrature.expect(lambda x: values(act, x, 1)[1] ** 2, q)
+    return sigma_w2 * quadrature.expect(_slopes_squared(act), q)
 
 
 def _q_slope(act, q, sigma_w2):

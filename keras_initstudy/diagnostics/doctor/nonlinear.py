@@ -14,7 +14,6 @@ import numpy as np
 from keras_initstudy import theory
 from keras_initstudy.diagnostics import signals
 from keras_initstudy.theory import activations as theory_activations
-from keras_initstudy.theory import quadrature
 
 # The theory's maps need q > 0: a signal of mean square 0 (zero weights) is
 # evaluated here, where phi(sqrt(q) z) is phi(0) to double precision.
@@ -24,13 +23,10 @@ _Q_FLOOR = 1e-300
 def activation_map(q, activation):
     """`(E[phi^2], E[phi'^2], approximation)` at pre-activation mean square q.
 
-    The theory's Gauss-Hermite moments where its nodes resolve both
-    integrands. Past that (a saturating activation at large q, where phi'
-    is a bump far narrower than the nodes' spacing: tanh's E[phi'^2] at
-    q = 128 comes out 5x too small), the same activation's values are
-    integrated on a grid that resolves the bump. `activation` is a name
-    the theory knows or a callable; anything else (softmax inside a
-    network, a custom function) is taken as the identity.
+    The theory's moments (which resolve a saturating activation at any q:
+    `theory.quadrature.expect_checked`). `activation` is a name the theory
+    knows or a callable; anything else (softmax inside a network, a custom
+    function) is taken as the identity.
     """
     if activation == "linear":
         return q, 1.0, ""
@@ -43,15 +39,11 @@ def activation_map(q, activation):
         phi, slope = theory_activations.values(act, np.zeros(1), 1)[:, 0]
         return float(phi**2), float(slope**2), ""
     at = max(q, _Q_FLOOR)
-    try:
-        quadrature.check_resolved(_slope_squared(act), at, quadrature.ORDER_1D)
-        return (
-            theory.variance_map(at, 1.0, 0.0, act),
-            theory.chi1(1.0, 0.0, act, q=at),
-            "",
-        )
-    except theory.MeanFieldError:
-        return (*_grid_moments(at, act), "")
+    return (
+        theory.variance_map(at, 1.0, 0.0, act),
+        theory.chi1(1.0, 0.0, act, q=at),
+        "",
+    )
 
 
 def correlation_map(c, q, activation):
@@ -72,29 +64,6 @@ def correlation_map(c, q, activation):
         )
     except theory.MeanFieldError:
         return c
-
-
-def _slope_squared(act):
-    return lambda x: theory_activations.values(act, x, 1)[1] ** 2
-
-
-def _grid_moments(q, act):
-    """`(E[phi^2], E[phi'^2])` for z ~ N(0, q), by the trapezoid rule.
-
-    A fine grid on [-20, 20], where activations bend, joined to one that
-    spans 12 standard deviations.
-    """
-    spread = 12.0 * math.sqrt(q)
-    x = np.union1d(
-        np.linspace(-20.0, 20.0, 4001), np.linspace(-spread, spread, 4001)
-    )
-    density = np.exp(-(x**2) / (2.0 * q)) / math.sqrt(2.0 * math.pi * q)
-    with np.errstate(all="ignore"):
-        phi, slope = theory_activations.values(act, x, 1)
-    return (
-        float(np.trapezoid(phi**2 * density, x)),
-        float(np.trapezoid(slope**2 * density, x)),
-    )
 
 
 def layer_function(layer):
