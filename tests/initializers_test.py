@@ -362,6 +362,77 @@ class ZeroHadamardTest(tf.test.TestCase, parameterized.TestCase):
         self.assertGreater(record["test_accuracy"], 0.6)
 
 
+class LooksLinearTest(tf.test.TestCase, parameterized.TestCase):
+    @parameterized.named_parameters(
+        ("dense", (8, 6)),
+        ("conv", (3, 3, 4, 8)),
+    )
+    def test_mirrored_sides(self, shape):
+        w = np.asarray(initializers.LooksLinear(seed=0)(shape))
+        half_in, half_out = shape[-2] // 2, shape[-1] // 2
+        self.assertAllEqual(w[..., half_out:], -w[..., :half_out])
+        self.assertAllEqual(w[..., half_in:, :], -w[..., :half_in, :])
+        # The block A is orthogonal: its flattened columns orthonormal.
+        a = w[..., :half_in, :half_out].reshape(-1, half_out)
+        self.assertAllClose(a.T @ a, np.eye(half_out), atol=1e-5)
+
+    def test_relu_chain_computes_the_linear_map(self):
+        # first -> inner -> last, relu after each: at init the chain is
+        # A_3^T A_2^T A_1^T x followed by one relu, gain sqrt(2).
+        inits = [
+            initializers.LooksLinear(mirror_inputs=False, seed=1),
+            initializers.LooksLinear(seed=2),
+            initializers.LooksLinear(mirror_outputs=False, gain=2**0.5, seed=3),
+        ]
+        model = keras.Sequential(
+            [keras.Input((10,))]
+            + [
+                keras.layers.Dense(
+                    units, "relu", use_bias=False, kernel_initializer=init
+                )
+                for units, init in zip((16, 16, 6), inits, strict=True)
+            ]
+        )
+        kernels = [
+            np.asarray(layer.kernel, np.float64) for layer in model.layers
+        ]
+        x = np.random.default_rng(0).standard_normal((32, 10))
+        linear = x @ kernels[0][:, :8] @ kernels[1][:8, :8] @ kernels[2][:8]
+        self.assertAllClose(
+            model(x.astype("float32")), np.maximum(linear, 0), atol=1e-5
+        )
+        # Orthogonal blocks: the linear map keeps norms up to the gain
+        # (here 10 -> 8 -> 8 -> 6, a contraction onto fewer dimensions).
+        self.assertLessEqual(
+            np.linalg.norm(linear, axis=1).max(),
+            2**0.5 * np.linalg.norm(x, axis=1).max() + 1e-6,
+        )
+
+    def test_units_are_distinct_and_he_sized(self):
+        w = np.asarray(initializers.LooksLinear(seed=0)((128, 128)))
+        self.assertEqual(symmetry.distinct_units(w), 128)
+        self.assertAllClose(w.std(), math.sqrt(2 / 128), rtol=1e-3)
+
+    def test_seed_and_config(self):
+        init = initializers.LooksLinear(mirror_inputs=False, gain=1.5, seed=4)
+        again = initializers.LooksLinear.from_config(init.get_config())
+        self.assertAllEqual(init((8, 4)), again((8, 4)))
+        self.assertEqual(
+            keras.initializers.serialize(init)["class_name"], "LooksLinear"
+        )
+        self.assertNotIn("looks_linear", initializers.names())
+
+    @parameterized.named_parameters(
+        ("odd_outputs", {}, (4, 5), r"outputs of 5\. Received: shape=\(4, 5\)"),
+        ("odd_inputs", {}, (5, 4), r"inputs of 5\. Received"),
+        ("rank1", {}, (4,), r"shape=\(4,\)"),
+        ("gain", {"gain": 0.0}, (4, 4), r"gain"),
+    )
+    def test_bad_arguments(self, kwargs, shape, message):
+        with self.assertRaisesRegex(ValueError, message):
+            initializers.LooksLinear(**kwargs)(shape)
+
+
 class SeedTest(tf.test.TestCase, parameterized.TestCase):
     RANDOM = [
         n

@@ -127,6 +127,40 @@ class LsuvTest(tf.test.TestCase, parameterized.TestCase):
         with self.assertRaisesRegex(ValueError, r"Received: layers=\['flatten"):
             lsuv_lib.lsuv(model, _batch(8), layers=[model.layers[0]])
 
+    def test_keep_kernels_only_rescales(self):
+        model = _mlp()
+        d1 = model.get_layer("d1")
+        before = np.asarray(d1.kernel)
+        log = lsuv_lib.lsuv(model, _batch(), keep_kernels=[d1])
+        after = np.asarray(d1.kernel)
+        # The same kernel times one positive factor.
+        factor = np.linalg.norm(after) / np.linalg.norm(before)
+        self.assertAllClose(after, before * factor, rtol=1e-5, atol=1e-7)
+        self.assertAllClose(log[0]["variance"], 1.0, atol=0.1)
+        with self.assertRaisesRegex(ValueError, r"keep_kernels=\['d1'\]"):
+            lsuv_lib.lsuv(
+                model,
+                _batch(8),
+                layers=[model.get_layer("d2")],
+                keep_kernels=[d1],
+            )
+
+    def test_target_variance_per_layer(self):
+        model = _mlp()
+        targets = {"d1": 2.0, "d2": 1.0, "d3": 0.5, "logits": 1.0}
+        log = lsuv_lib.lsuv(
+            model, _batch(), target=lambda layer: targets[layer.name]
+        )
+        x = _batch()
+        for entry in log:
+            layer = model.get_layer(entry["layer"])
+            inputs = keras.Model(model.inputs, layer.input)(x)
+            variance = float(np.var(lsuv_lib._preactivation(layer, inputs)))
+            goal = targets[layer.name]
+            self.assertTrue(entry["converged"], entry)
+            self.assertAllClose(variance, goal, rtol=0.1)
+            self.assertAllClose(entry["variance"], variance, rtol=1e-5)
+
     def test_rejects_constant_output(self):
         model = _mlp()
         with self.assertRaisesRegex(ValueError, "Received: variance=0.0$"):

@@ -20,7 +20,9 @@ subclass of it that only adds argument checks):
   `lecun_*` (each `_normal` and `_uniform`) and the general
   `variance_scaling`.
 - `structured`: `orthogonal`, `identity` (Dense), `dirac` (convolutions)
-  and `zero_hadamard` (ZerO, deterministic).
+  and `zero_hadamard` (ZerO, deterministic); `LooksLinear`, mirrored
+  orthogonal kernels for relu chains, has no name: each layer of a chain
+  mirrors different sides, so no one name initializes every layer.
 
 Beside them: `gain` (nonlinearity gains, fans), `lsuv` (data-dependent
 initialization of a built model) and `sharing` (`check_shared_initializers`).
@@ -50,6 +52,7 @@ from keras_initstudy.initializers.sharing import SharedInitializerWarning
 from keras_initstudy.initializers.sharing import check_shared_initializers
 from keras_initstudy.initializers.structured import Dirac
 from keras_initstudy.initializers.structured import Identity
+from keras_initstudy.initializers.structured import LooksLinear
 from keras_initstudy.initializers.structured import Orthogonal
 from keras_initstudy.initializers.structured import ZeroHadamard
 from keras_initstudy.initializers.variance_scaling import HeNormal
@@ -70,6 +73,7 @@ __all__ = [
     "LargeRandom",
     "LecunNormal",
     "LecunUniform",
+    "LooksLinear",
     "Ones",
     "Orthogonal",
     "RandomNormal",

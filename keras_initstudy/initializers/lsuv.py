@@ -33,7 +33,16 @@ def _preactivation(layer, inputs):
         layer.activation = activation
 
 
-def lsuv(model, batch, tol=0.1, max_iter=10, seed=0, layers=None):
+def lsuv(
+    model,
+    batch,
+    tol=0.1,
+    max_iter=10,
+    seed=0,
+    layers=None,
+    keep_kernels=(),
+    target=None,
+):
     """Initializes a model's kernels so each layer outputs unit variance.
 
     Mishkin & Matas's procedure, layer by layer in the model's order:
@@ -42,7 +51,9 @@ def lsuv(model, batch, tol=0.1, max_iter=10, seed=0, layers=None):
        `activation`, see `kernel_layers`), or those of `layers`, is replaced
        by an `Orthogonal` one (seeded `seed + i` for the i-th kernel layer
        of the model, so a layer gets the same draw whichever others are
-       initialized with it);
+       initialized with it), except those of `keep_kernels`, whose kernels
+       are already drawn (e.g. `LooksLinear`'s mirrored blocks, which the
+       rescaling keeps);
     2. for each of these layers in turn, its output variance on `batch` is
        measured and its kernel divided by the output's standard deviation,
        until the variance is within `tol` of 1 or `max_iter` rescalings
@@ -72,6 +83,12 @@ def lsuv(model, batch, tol=0.1, max_iter=10, seed=0, layers=None):
         seed: seeds the orthogonal pre-initialization.
         layers: the layers to initialize, among `kernel_layers(model)`; None
             means all of them. The others keep their kernels.
+        keep_kernels: layers among `layers` that are only rescaled: their
+            current kernels replace the orthogonal draw.
+        target: None for unit variance, or a function from a layer to the
+            variance its pre-activations are scaled to (e.g. 2 before relu,
+            so that the layer's output has unit mean square); `tol` is
+            relative to it.
 
     Returns:
         A list with one dict per initialized layer, in order: `layer` (its
@@ -115,16 +132,26 @@ def lsuv(model, batch, tol=0.1, max_iter=10, seed=0, layers=None):
             f"activation only. Received: layers={names}"
         )
     layers = [layer for layer in candidates if id(layer) in chosen]
+    kept = {id(layer) for layer in keep_kernels}
+    if kept - chosen:
+        names = [
+            layer.name for layer in keep_kernels if id(layer) not in chosen
+        ]
+        raise ValueError(
+            "`keep_kernels` must be among the layers LSUV initializes. "
+            f"Received: keep_kernels={names}"
+        )
     for i, layer in enumerate(candidates):
-        if id(layer) in chosen:
+        if id(layer) in chosen and id(layer) not in kept:
             orthogonal = initializers.Orthogonal(seed=seed + i)
             layer.kernel.assign(orthogonal(tuple(layer.kernel.shape)))
     # A single-input model takes its input bare, not in a list.
     model_inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
     log = []
     for layer in layers:
+        goal = 1.0 if target is None else float(target(layer))
         inputs = keras.Model(model_inputs, layer.input)(batch)
-        variance = float(np.var(_preactivation(layer, inputs)))
+        variance = float(np.var(_preactivation(layer, inputs))) / goal
         iterations = 0
         while abs(variance - 1.0) > tol and iterations < max_iter:
             if not variance > 0:
@@ -134,13 +161,13 @@ def lsuv(model, batch, tol=0.1, max_iter=10, seed=0, layers=None):
                     f"Received: variance={variance}"
                 )
             layer.kernel.assign(layer.kernel / np.sqrt(variance))
-            variance = float(np.var(_preactivation(layer, inputs)))
+            variance = float(np.var(_preactivation(layer, inputs))) / goal
             iterations += 1
         log.append(
             {
                 "layer": layer.name,
                 "iterations": iterations,
-                "variance": variance,
+                "variance": variance * goal,
                 "converged": abs(variance - 1.0) <= tol,
             }
         )

@@ -229,3 +229,95 @@ class ZeroHadamard(keras.initializers.Initializer):
 
     def get_config(self):
         return {}
+
+
+@keras.saving.register_keras_serializable(package="keras_initstudy")
+class LooksLinear(keras.initializers.Initializer):
+    """Mirrored orthogonal kernels: a relu chain that computes a linear map.
+
+    Balduzzi et al.'s "looks linear" initialization. A kernel `(..., in,
+    out)` is built from an orthogonal `A` (`Orthogonal`, times `gain`):
+
+    - `mirror_outputs`: the output units come in pairs, `[A, -A]`: unit `j`
+      computes `z_j` and unit `j + out / 2` computes `-z_j`, so after relu
+      the pair holds `relu(z_j)` and `relu(-z_j)`, which together are `z_j`;
+    - `mirror_inputs`: the layer reads such pairs, rows `[A; -A]`, and so
+      computes `A^T (relu(z) - relu(-z)) = A^T z`.
+
+    A chain of relu layers, the first mirroring its outputs, the inner ones
+    both sides, the last its inputs, is then the linear map `A_k^T ...
+    A_1^T` at initialization: an orthogonal map, which passes signals and
+    gradients through any depth unchanged (dynamical isometry), where He's
+    i.i.d. weights keep only their average size and let the inputs' images
+    grow alike with depth. The units are still relu units and distinct (a
+    pair differs in sign), so training departs from linearity at once.
+
+    Each kernel's entries have He's variance, 2 / fan_in, when mirrored on
+    both sides with `gain=1`; the chain's last layer takes `gain=sqrt(2)`
+    for the relu after it. Not in the registry of names: which sides a
+    layer mirrors depends on its place in the chain, so no single name
+    initializes every layer of a model (`doctor.repair` draws it for relu
+    chains).
+
+    Examples:
+
+    >>> first = LooksLinear(mirror_inputs=False, seed=0)
+    >>> inner = LooksLinear(seed=1)
+    >>> last = LooksLinear(mirror_outputs=False, gain=2**0.5, seed=2)
+    >>> w = keras.ops.convert_to_numpy(inner((8, 8)))
+    >>> bool(np.all(w[:, 4:] == -w[:, :4]) and np.all(w[4:] == -w[:4]))
+    True
+
+    Args:
+        mirror_inputs: the layer's inputs are mirrored pairs (the input
+            channels, for a convolution, must be even).
+        mirror_outputs: the layer's outputs are mirrored pairs (even).
+        gain: multiplies the orthogonal `A`, > 0.
+        seed: an int for reproducible values, or None.
+
+    Reference:
+        Balduzzi, Frean, Leary, Lewis, Ma & McWilliams, "The Shattered
+        Gradients Problem: If resnets are the answer, then what is the
+        question?", ICML 2017.
+    """
+
+    def __init__(
+        self, mirror_inputs=True, mirror_outputs=True, gain=1.0, seed=None
+    ):
+        self.mirror_inputs = bool(mirror_inputs)
+        self.mirror_outputs = bool(mirror_outputs)
+        self.gain = _checks.positive("gain", gain)
+        self.seed = _checks.seed(seed)
+
+    def __call__(self, shape, dtype=None):
+        shape = _checks.rank(shape, 2, "LooksLinear")
+        half = list(shape)
+        for axis, mirrored in (
+            (-2, self.mirror_inputs),
+            (-1, self.mirror_outputs),
+        ):
+            if mirrored:
+                if shape[axis] % 2:
+                    raise ValueError(
+                        "A mirrored side needs an even size: "
+                        f"{'inputs' if axis == -2 else 'outputs'} of "
+                        f"{shape[axis]}. Received: shape={tuple(shape)!r}"
+                    )
+                half[axis] = shape[axis] // 2
+        a = Orthogonal(gain=self.gain, seed=self.seed)(tuple(half))
+        a = keras.ops.convert_to_numpy(a).astype(np.float64)
+        if self.mirror_outputs:
+            a = np.concatenate([a, -a], axis=-1)
+        if self.mirror_inputs:
+            a = np.concatenate([a, -a], axis=-2)
+        return keras.ops.convert_to_tensor(
+            a, dtype=dtype or keras.config.floatx()
+        )
+
+    def get_config(self):
+        return {
+            "mirror_inputs": self.mirror_inputs,
+            "mirror_outputs": self.mirror_outputs,
+            "gain": self.gain,
+            "seed": self.seed,
+        }
