@@ -17,6 +17,7 @@ from keras_initstudy import theory
 from keras_initstudy.diagnostics import callbacks
 from keras_initstudy.diagnostics import doctor
 from keras_initstudy.study import models
+from keras_initstudy.study import zoo
 from tests import testutil
 
 
@@ -405,3 +406,85 @@ class InitDoctorPathsTest(tf.test.TestCase):
 
 if __name__ == "__main__":
     tf.test.main()
+
+
+class StartsAlikeTest(tf.test.TestCase, parameterized.TestCase):
+    """Uniform kernels: an error unless the weights after them part them."""
+
+    @parameterized.named_parameters(
+        # tanh passes gradients at 0; the random output layer gives each
+        # unit its own: they part on the first step.
+        ("tanh_before_random", "tanh", "xavier_uniform", doctor.INFO),
+        # relu passes no gradient at 0: the units never learn.
+        ("relu_before_random", "relu", "xavier_uniform", doctor.ERROR),
+        # The article's net: zeros after zeros, the units stay alike.
+        ("tanh_before_zeros", "tanh", "zeros", doctor.ERROR),
+    )
+    def test_zero_hidden_kernel(self, activation, output_init, severity):
+        model = models.mlp(
+            (32,),
+            activation,
+            kernel_initializer="zeros",
+            output_kernel_initializer=output_init,
+            input_shape=(20,),
+            seed=0,
+        )
+        report = doctor.examine(model)
+        self.assertIn(
+            ("hidden_1/kernel", "zero_kernel", severity), _checks(report)
+        )
+        self.assertEqual(_path(report).finding.severity, severity)
+        if severity == doctor.INFO:
+            self.assertIn(
+                "part on the first step", _path(report).finding.message
+            )
+
+    def test_learns_through_the_zero_kernel_after_it(self):
+        # A He hidden layer before a zero output kernel gets no gradient on
+        # the first batch, and all it needs is that first step.
+        model = models.mlp((32,), output_kernel_initializer="zeros", seed=0)
+        x, y = _mnist_batch()
+        report = doctor.examine(model, x.reshape(-1, 28, 28), y)
+        (finding,) = [f for f in report.findings if f.check == "no_gradient"]
+        self.assertEqual(finding.severity, doctor.INFO)
+        self.assertIn("all-zero kernel of output", finding.message)
+        self.assertFalse(report.has(doctor.WARNING), _checks(report))
+
+
+class ZooRulesTest(tf.test.TestCase, parameterized.TestCase):
+    """The rules behind the zoo's verdicts, on the zoo's own models."""
+
+    def _batch(self, size=128):
+        dataset = testutil.mnist()
+        return dataset.x_test[:size], dataset.y_test[:size]
+
+    def test_residual_growth_defers_to_the_measured_paths(self):
+        # The sum of four branches grows past the regime's factor of 3,
+        # by design; end to end the path is inside the band.
+        report = doctor.examine(
+            zoo.ZOO["residual_mlp"].build(0), *self._batch()
+        )
+        self.assertFalse(report.has(doctor.WARNING), _checks(report))
+        (regime,) = [f for f in report.findings if f.check == "signals"]
+        self.assertEqual(regime.severity, doctor.INFO)
+        self.assertIn("within the band", regime.message)
+
+    def test_gradient_growth_through_normalization_is_information(self):
+        report = doctor.examine(
+            zoo.ZOO["convnext_block"].build(0), *self._batch()
+        )
+        finding = _path(report).finding
+        self.assertGreater(_path(report).measured.backward, doctor.BAND[1])
+        self.assertEqual(finding.severity, doctor.INFO)
+        self.assertIn("normalization layers", finding.message)
+
+    def test_zero_kernel_lstm_starts_at_zero_and_recovers(self):
+        report = doctor.examine(zoo.ZOO["lstm_zero_kernels"].build(0))
+        self.assertFalse(report.has(doctor.WARNING), _checks(report))
+        self.assertIn("starts at 0", _path(report).finding.message)
+
+    def test_healthy_and_stalling_residual_nets_stay_apart(self):
+        healthy = doctor.examine(zoo.ZOO["residual_mlp"].build(0))
+        broken = doctor.examine(zoo.ZOO["residual_mlp_huge_branches"].build(0))
+        self.assertFalse(healthy.has(doctor.WARNING))
+        self.assertTrue(broken.has(doctor.WARNING))

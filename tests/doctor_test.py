@@ -259,17 +259,20 @@ BROKEN = {
         "scale",
         doctor.WARNING,
     ),
+    # An LSTM's zero input kernel and a GRU's constant recurrent kernel
+    # feed layers with distinct weights, which part their units on the
+    # first step (the zoo's zero-kernel LSTM trains): information.
     "text_zeros": (
         lambda: text_rnn(kernel="zeros"),
         "lstm/lstm_cell/kernel",
         "zero_kernel",
-        doctor.ERROR,
+        doctor.INFO,
     ),
     "text_shared_constant": (
         lambda: text_rnn(recurrent=keras.initializers.Constant(0.05)),
         "gru/gru_cell/recurrent_kernel",
         "constant_kernel",
-        doctor.ERROR,
+        doctor.INFO,
     ),
     "text_shared_unseeded_instance": (
         lambda: text_rnn(shared=_unseeded()),
@@ -321,11 +324,12 @@ BROKEN = {
         "zero_kernel",
         doctor.ERROR,
     ),
+    # Inside a wrapper, the layers after the wrapper part the units.
     "nested_constant_in_wrapper": (
         lambda: nested(inner_init=keras.initializers.Constant(0.3)),
         "time_distributed/dense/kernel",
         "constant_kernel",
-        doctor.ERROR,
+        doctor.INFO,
     ),
     "subclassed_zeros": (
         lambda: subclassed("zeros"),
@@ -401,12 +405,13 @@ class MobileNetTest(tf.test.TestCase, parameterized.TestCase):
 
     @parameterized.named_parameters(
         ("zeros", "conv_dw_1/kernel", np.zeros_like, "zero_kernel", "error"),
+        # The depthwise kernels after it part the channels: information.
         (
             "shared_constant",
             "conv_pw_1/kernel",
             lambda w: np.full_like(w, 0.05),
             "constant_kernel",
-            "error",
+            "info",
         ),
         (
             "zero_normalization_scale",
@@ -729,14 +734,14 @@ class DoctorBinaryTest(tf.test.TestCase):
     def test_recurrent_model_json_with_synthetic_batch(self):
         tmp = self.create_tempdir().full_path
         path = os.path.join(tmp, "text.keras")
-        text_rnn(recurrent="zeros").save(path)
+        text_rnn(embeddings="zeros", recurrent="zeros").save(path)
         proc = self._run(
             f"--model={path}",
             f"--output_dir={tmp}",
             "--dataset=synthetic",
             "--batch_size=4",
             "--json",
-            "--fail_on=error",
+            "--fail_on=warning",
         )
         self.assertEqual(proc.returncode, 1, proc.stderr[-2000:])
         report = json.loads(proc.stdout)

@@ -6,12 +6,16 @@ projections) and judges each trainable weight by its role:
 
 - kernels of Dense, EinsumDense, convolutions (depthwise and separable ones
   with their own fans) and recurrent cells' input kernels:
-  - `zero_kernel`: all weights 0. An error in a hidden layer (every unit
-    computes the same value, and relu passes no gradient at 0), information
-    in an output layer (it still gets distinct gradients from distinct
-    hidden units).
-  - `constant_kernel`: all weights one non-zero value: the units are
-    identical and stay identical under gradient descent.
+  - `zero_kernel`: all weights 0; `constant_kernel`: all weights one
+    non-zero value. The units start identical. An error when they stay so:
+    relu passes no gradient at 0, and units whose outgoing weights are
+    alike too get the same gradient for ever (the article's net).
+    Information in an output layer (distinct hidden units give it distinct
+    gradients), and before layers with distinct weights while the units
+    pass gradients (a tanh or LSTM layer, a non-zero constant under relu):
+    the weights after them give each unit its own gradient, and they part
+    on the first step. A failing path that only starts at 0 through such a
+    kernel is information too.
   - `symmetric_units`: some units have identical incoming weights (and
     biases), so the layer computes fewer distinct features than it has
     units. For recurrent cells a unit's incoming weights span every gate of
@@ -47,7 +51,11 @@ the entries) and the backward gain (gradient norm at the entries over the
 output's): an error when the signal or gradient is lost beyond float32's
 range, a warning outside [0.1, 10] naming the layers that cause it and the
 fix, information otherwise. A kernel `scale` finding stays a warning only
-when its layer causes a failing path; otherwise it is information.
+when its layer causes a failing path; otherwise it is information. A
+gradient that grows only through normalization layers (which divide by
+their inputs' std, while their outputs keep their scale) is information:
+no initializer change fixes it, and the weights before a normalization
+are scale-free.
 
 With a batch `(x, y)` the doctor measures the same gains on it (the
 verdict goes by the measured ones; a path that cannot be measured says why
@@ -55,6 +63,11 @@ in a `not_measured` finding), runs one forward and one backward pass
 (`keras_initstudy.diagnostics.signals`) and reports the signal regime over
 depth (`signals` findings: vanishing, exploding, saturated), layers whose
 units are dead on the whole batch and kernels that get no gradient at all.
+The regime compares the first and last layers with a factor of 3; when
+every path's measured gains are inside the band it is information (a
+residual network's sum grows by design). A kernel that gets no gradient
+only because an all-zero kernel after it passes none back (a zero output
+layer) learns from the second step: information.
 
 Every weight of the model is either examined (with the checks that ran) or
 skipped with a reason: a weight the doctor cannot judge is never counted

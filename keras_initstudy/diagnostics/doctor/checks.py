@@ -114,49 +114,137 @@ def non_finite(s):
     ]
 
 
+# Activations whose derivative at 0 is 0: a unit of a zero kernel (and
+# zero bias) under them passes no gradient back, to its kernel or before.
+_DEAD_AT_ZERO = ("relu", "relu6")
+
+
+def _passes_gradient(s, zero):
+    """Whether the units of a uniform kernel pass gradients at init.
+
+    A zero kernel's pre-activations are its biases: under relu they pass
+    gradients only where the bias is positive. A non-zero constant's
+    depend on the inputs, as any kernel's do.
+    """
+    if not zero or s.activation not in _DEAD_AT_ZERO:
+        return True
+    bias = s.siblings.get("bias")
+    return bias is not None and bool(np.all(bias.value > 0))
+
+
+def _parting_weights(s):
+    """The layer after a uniform kernel whose distinct weights part its units.
+
+    Units that start alike get distinct gradients when the weights after
+    them differ, as a network's output layer's do: gradient descent then
+    tells them apart on the first step, as it does an output layer's zero
+    kernel. The layers after the weight's layer are followed through
+    weightless layers, residual sums and normalizations to the first layers
+    with weights; all of them must hold distinct values (not one value
+    repeated). Returns the first one's name, or None when none is found
+    or one is uniform, or for a weight inside a layer (an attention's
+    projection) whose neighbours in the graph are not its own.
+    """
+    w, layer = s.weight, s.graph_layer
+    inner = getattr(layer, "layer", None) is w.layer or isinstance(
+        w.layer, families.CELLS
+    )
+    if w.layer is not layer and not inner:
+        return None
+    seen, stack, found = set(), list(s.graph.consumers(layer)), []
+    while stack:
+        reader = stack.pop()
+        if id(reader) in seen:
+            continue
+        seen.add(id(reader))
+        if not reader.trainable_weights or isinstance(
+            reader, families.NORMALIZATIONS
+        ):
+            stack.extend(s.graph.consumers(reader))
+            continue
+        kernels = [v for v in reader.trainable_weights if len(v.shape) >= 2]
+        if not kernels:
+            return None
+        value = np.asarray(kernels[0].numpy())
+        if np.all(value == value.flat[0]):
+            return None
+        found.append(reader.name)
+    return found[0] if found else None
+
+
 def uniform_kernel(s):
     """`zero_kernel` and `constant_kernel`: every weight one value.
 
-    A depthwise kernel's channels are separate units, so one value across
-    them is no symmetry.
+    An error, unless the units are told apart on the first step (info):
+    in an output layer, or before distinct weights while they pass
+    gradients (`_parting_weights`). A depthwise kernel's channels are
+    separate units, so one value across them is no symmetry.
     """
     w, kernel = s.weight, s.weight.value
-    if not np.any(kernel):
-        if s.output_kernel:
-            return [
-                findings.Finding(
-                    w.path,
-                    "zero_kernel",
-                    findings.INFO,
-                    "all weights are 0 in an output layer: safe on its own, "
-                    "since it still gets gradients from distinct hidden "
-                    "units.",
-                )
-            ]
+    zero = not np.any(kernel)
+    if not zero and (
+        w.role == "depthwise_kernel" or not np.all(kernel == kernel.flat[0])
+    ):
+        return []
+    check = "zero_kernel" if zero else "constant_kernel"
+    what = (
+        f"all {kernel.size} weights are 0"
+        if zero
+        else f"all weights equal {kernel.flat[0]:.6g}"
+    )
+    if s.output_kernel:
         return [
             findings.Finding(
                 w.path,
-                "zero_kernel",
-                findings.ERROR,
-                f"all {kernel.size} weights are 0: every unit computes "
-                "the same value, relu-like units pass no gradient at 0, "
-                "and only distinct weights elsewhere could tell the "
-                "units apart.",
+                check,
+                findings.INFO,
+                f"{what} in an output layer: safe on its own, since it "
+                "still gets gradients from distinct hidden units.",
                 s.kernel_fix,
             )
         ]
-    if w.role == "depthwise_kernel" or not np.all(kernel == kernel.flat[0]):
-        return []
-    return [
-        findings.Finding(
-            w.path,
-            "constant_kernel",
-            findings.INFO if s.output_kernel else findings.ERROR,
-            f"all weights equal {kernel.flat[0]:.6g}: the units "
-            "compute the same value and get the same gradient.",
-            s.kernel_fix,
+    parting = (
+        _parting_weights(s)
+        if w.role in _PARTED_ROLES and _passes_gradient(s, zero)
+        else None
+    )
+    if parting is not None:
+        return [
+            findings.Finding(
+                w.path,
+                check,
+                findings.INFO,
+                f"{what}: the units start alike, but the distinct weights "
+                f"of {parting} after them give each its own gradient, so "
+                "they part on the first step, as an output layer's zero "
+                "kernel's do.",
+                s.kernel_fix,
+            )
+        ]
+    if zero:
+        message = (
+            f"{what}: every unit computes the same value, relu-like units "
+            "pass no gradient at 0, and only distinct weights elsewhere "
+            "could tell the units apart."
         )
+    else:
+        message = (
+            f"{what}: the units compute the same value and get the same "
+            "gradient."
+        )
+    return [
+        findings.Finding(w.path, check, findings.ERROR, message, s.kernel_fix)
     ]
+
+
+# Kernels whose units the weights after their layer tell apart; a
+# recurrent kernel's units also feed each other through it.
+_PARTED_ROLES = (
+    "dense_kernel",
+    "conv_kernel",
+    "input_kernel",
+    "recurrent_kernel",
+)
 
 
 def symmetric_units(s):

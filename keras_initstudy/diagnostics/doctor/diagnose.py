@@ -50,11 +50,12 @@ def examine(model, x=None, y=None, batch=None):
     weights, skipped = walk.weights(model, walked)
     examined, found = checks.run(weights, graph)
     verdicts, path_findings = _paths(model, graph, walked, weights, x)
+    verdicts, path_findings = _starting_at_zero(verdicts, path_findings, found)
     found = _scales_by_paths(found, verdicts, examined) + path_findings
     stats = reason = None
     if x is not None:
         stats, signal_findings, reason = signal_checks.measure(model, x, y)
-        found.extend(signal_findings)
+        found.extend(_signals_by_paths(signal_findings, verdicts))
         if reason:
             found.append(
                 _not_measured(model, f"signals not measured: {reason}")
@@ -157,3 +158,66 @@ def _scales_by_paths(found, verdicts, examined):
             )
         kept.append(f)
     return kept
+
+
+def _starting_at_zero(verdicts, path_findings, found):
+    """Failing paths that only start at 0 become information.
+
+    A uniform kernel whose units gradient descent parts on the first step
+    (an info `zero_kernel` or `constant_kernel`) loses the signal at init,
+    and every layer after it then gets none: the path recovers after one
+    step when the other layers keep it inside the band (`paths.recovers`).
+    """
+    starting = {
+        f.path.rsplit("/", 1)[0]
+        for f in found
+        if f.check in ("zero_kernel", "constant_kernel")
+        and f.severity == findings.INFO
+    }
+    # A cell's kernel is judged at the recurrent layer around it.
+    starting |= {p.split("/", 1)[0] for p in starting}
+    if not starting:
+        return verdicts, path_findings
+    replaced, kept = {}, []
+    for v in verdicts:
+        if v.finding.severity != findings.INFO and paths.recovers(v, starting):
+            finding = dataclasses.replace(
+                v.finding,
+                severity=findings.INFO,
+                message=f"{v.finding.message}. It starts at 0 through a "
+                "uniform kernel whose units part on the first step, and "
+                "the other layers keep the gains within the band: "
+                "information only.",
+                fix="",
+            )
+            replaced[id(v.finding)] = finding
+            v = dataclasses.replace(v, finding=finding)
+        kept.append(v)
+    return kept, [replaced.get(id(f), f) for f in path_findings]
+
+
+def _signals_by_paths(signal_findings, verdicts):
+    """The depth regime of a batch defers to the measured path verdicts.
+
+    The `signals` check compares the first and last watched layers with a
+    factor of 3 (`signals.STABLE_FACTOR`), the study's regime; a residual
+    network's growing sum crosses it by design. When the paths were
+    measured on the same batch and every one is inside the band, the
+    regime is information.
+    """
+    measured = [v for v in verdicts if v.measured is not None]
+    if not measured or any(
+        v.finding.severity != findings.INFO for v in verdicts
+    ):
+        return signal_findings
+    return [
+        dataclasses.replace(
+            f,
+            severity=findings.INFO,
+            message=f"{f.message} The measured end-to-end gains of every "
+            "signal path are within the band: information only.",
+        )
+        if f.check == "signals" and f.severity == findings.WARNING
+        else f
+        for f in signal_findings
+    ]

@@ -144,12 +144,84 @@ def judge(path, measured=None, not_measured=None):
             fix_code = findings.fix(argument, name, **extra)
         elif causes:
             text += "; no initializer change fixes it"
+            if _normalized_growth(path, causes, forward, backward):
+                severity = findings.INFO
+                text += (
+                    ": the gradient grows through normalization layers, "
+                    "which divide by their inputs' std; the signal they "
+                    "pass on keeps its scale, and the weights before them "
+                    "get gradients in proportion to their own size "
+                    "(normalization makes them scale-free): information"
+                )
     if not_measured:
         text += f" (not measured: {not_measured})"
     finding = findings.Finding(
         path.output, CHECK, severity, text, fix_code, causes=causes
     )
     return Verdict(path, measured, not_measured, finding)
+
+
+def _lost(unit):
+    return any(
+        not LOST <= getattr(unit, d) <= 1 / LOST
+        for d in ("forward", "backward")
+    )
+
+
+def recovers(verdict, starting):
+    """Whether a failing path fails only through layers that start at 0.
+
+    `starting` names layers whose uniform kernels gradient descent parts on
+    the first step (`checks.uniform_kernel`'s information): the signal
+    through them is 0 at init and not after. The path recovers when the
+    first layer that loses its signal is one of them, and the layers that
+    lose nothing keep the gains inside `BAND`: the layers after a zero
+    start lose the signal only because they get none.
+    """
+    units = verdict.path.units
+    lost = [u for u in units if _lost(u)]
+    if not lost or lost[0].name not in starting:
+        return False
+    kept = [u for u in units if not _lost(u)]
+    return all(
+        BAND[0] <= math.prod(getattr(u, d) for u in kept) <= BAND[1]
+        for d in ("forward", "backward")
+    )
+
+
+def repairs(verdict):
+    """What fixes each cause of a failing verdict: `(layer, fix)` pairs.
+
+    The message names the fix of the main cause; a repair applies the fix
+    of every cause, since a path of thirty layers that each shrink the
+    signal is healed only when all thirty are. `fix` is `(argument,
+    registry name, kwargs)` as `findings.fix` takes them; causes whose
+    weights already have the recommended variance, and layers no initializer
+    change fixes, are left out. Empty for a verdict inside the band.
+    """
+    if verdict.finding.severity == findings.INFO:
+        return []
+    gains = verdict.measured or verdict.path
+    direction, gain = _worst(gains.forward, gains.backward)
+    causes = set(verdict.finding.causes)
+    found = []
+    for unit in verdict.path.units:
+        if unit.name in causes:
+            fix = _fix(unit, direction, gain)
+            if fix is not None:
+                found.append((unit.name, fix))
+    return found
+
+
+def _normalized_growth(path, causes, forward, backward):
+    """Whether only the gradient grows, and normalization layers cause it."""
+    if not BAND[0] <= forward <= BAND[1] or not backward > BAND[1]:
+        return False
+    if not math.isfinite(backward) or backward > 1 / LOST:
+        return False
+    units = {u.name: u for u in path.units}
+    main = units[causes[0]]
+    return _normalization(main)
 
 
 def _severity(forward, backward):

@@ -82,7 +82,39 @@ def measure(model, x, y):
         stats = probe(x, y)
     stats["verdict"] = signals.verdict(stats)
     stats["loss_name"] = loss_name
-    return stats, _judge(stats), None
+    blockers = {
+        layer.name: blocker
+        for layer in layers
+        if not _zero_kernel(layer)
+        and (blocker := _zero_kernel_after(layer, graph)) is not None
+    }
+    return stats, _judge(stats, blockers), None
+
+
+def _zero_kernel(layer):
+    kernel = getattr(layer, "kernel", None)
+    return kernel is not None and not np.any(keras.ops.convert_to_numpy(kernel))
+
+
+def _zero_kernel_after(layer, graph):
+    """The name of a layer downstream of `layer` whose kernel is all zeros.
+
+    Such a kernel passes no gradient back on the first step, whatever the
+    layers before it hold; its own gradient (its inputs times the error) is
+    not zero, so after one step it passes gradients and they learn. None
+    when no such layer follows. (A layer whose own kernel is zero is not
+    asked: under relu it passes no gradient either way.)
+    """
+    seen, stack = set(), graph.consumers(layer)
+    while stack:
+        reader = stack.pop()
+        if id(reader) in seen:
+            continue
+        seen.add(id(reader))
+        if _zero_kernel(reader):
+            return reader.name
+        stack.extend(graph.consumers(reader))
+    return None
 
 
 @contextlib.contextmanager
@@ -215,8 +247,14 @@ def measure_paths(model, propagation, x):
     return measured, None
 
 
-def _judge(stats):
-    """The findings of a batch's `stats`, in layer order after the regime."""
+def _judge(stats, blockers=None):
+    """The findings of a batch's `stats`, in layer order after the regime.
+
+    `blockers` maps a layer's name to the all-zero kernel after it, if any:
+    a kernel without gradient behind one is information (it learns from the
+    second step on; the zero kernel has its own finding), not an error.
+    """
+    blockers = blockers or {}
     found = []
     names = stats["layers"]
     first, last = names[0], names[-1]
@@ -246,7 +284,19 @@ def _judge(stats):
         stats["grad_kernel_std"],
         strict=True,
     ):
-        if grad == 0.0:
+        if grad == 0.0 and name in blockers:
+            found.append(
+                findings.Finding(
+                    name,
+                    "no_gradient",
+                    findings.INFO,
+                    "the kernel gets exactly zero gradient on this batch: "
+                    f"the all-zero kernel of {blockers[name]} after it passes "
+                    "none back. That kernel's own gradient is not zero, so "
+                    "this one learns from the second step on.",
+                )
+            )
+        elif grad == 0.0:
             found.append(
                 findings.Finding(
                     name,
