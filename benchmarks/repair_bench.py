@@ -8,9 +8,12 @@ weights for every method and seed, then re-initialized by:
                       otherwise: the textbook initialization, whatever the
                       doctor finds (a reference, not a tool)
   repair:             doctor.repair(model): the weights behind the doctor's
-                      errors and warnings, from the weights alone
+                      errors and warnings (every cause of a failing path;
+                      looks-linear kernels for relu chains, the mean-field
+                      scale for tanh), from the weights alone
   repair + batch:     doctor.repair(model, x, y) on a batch of training
-                      images (LSUV for the Dense and Conv kernels it repairs)
+                      images (LSUV for the Dense and Conv kernels it
+                      repairs, on top of the looks-linear ones)
   anyinit analytic:   anyinit.initialize(model, "analytic", input shape):
                       every weight, from the moment maps, no data
   anyinit empirical:  anyinit.initialize(model, "empirical", x) on the same

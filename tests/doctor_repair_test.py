@@ -58,8 +58,9 @@ class RepairTest(tf.test.TestCase, parameterized.TestCase):
             self.assertLen(named, 1, change)
 
     def test_zeros_mlp_has_no_error_after_and_the_rest_is_untouched(self):
-        # Small random biases and a zero output kernel: the doctor only
-        # informs about them, so repair must keep them as they are.
+        # Small random biases: the doctor only informs about them, so
+        # repair keeps them. The zero output kernel is information too, but
+        # the repaired layers learn through it: it is drawn with them.
         model = models.mlp(
             (32, 16),
             kernel_initializer="zeros",
@@ -72,14 +73,19 @@ class RepairTest(tf.test.TestCase, parameterized.TestCase):
         repaired, changes = doctor.repair(model)
         self.assertIs(repaired, model)
         self.assertEqual(
-            _changed(changes), {"hidden_1/kernel", "hidden_2/kernel"}
+            _changed(changes),
+            {"hidden_1/kernel", "hidden_2/kernel", "output/kernel"},
         )
         self._assert_only_changed(before, model, changes)
         self.assertFalse(doctor.examine(model).has(doctor.ERROR))
+        by_path = {f"{c.layer}/{c.weight}": c for c in changes}
+        self.assertEqual(by_path["output/kernel"].checks, ("zero_kernel",))
+        self.assertEqual(by_path["output/kernel"].initializer, "xavier_normal")
 
     def test_change_records_the_he_draw(self):
         model = models.mlp((64,), kernel_initializer="zeros", seed=0)
-        _, (change,) = doctor.repair(model)
+        _, changes = doctor.repair(model)
+        change = changes[0]
         self.assertEqual(
             (change.layer, change.weight, change.checks, change.initializer),
             ("hidden_1", "kernel", ("zero_kernel", "signal_path"), "he_normal"),
@@ -108,17 +114,26 @@ class RepairTest(tf.test.TestCase, parameterized.TestCase):
             first["hidden_1/kernel"], other["hidden_1/kernel"]
         )
 
-    def test_tanh_without_bias_gets_the_initializer_the_finding_names(self):
+    def test_tanh_without_bias_gets_the_unit_fixed_point(self):
         model = models.mlp(
             (64,), "tanh", kernel_initializer="large_random", seed=0
         )
-        findings = {f.path: f for f in doctor.examine(model).findings}
-        named = prescription(findings["hidden_1/kernel"])[1]
         _, changes = doctor.repair(model)
         by_path = {f"{c.layer}/{c.weight}": c for c in changes}
-        self.assertEqual(by_path["hidden_1/kernel"].initializer, named)
+        change = by_path["hidden_1/kernel"]
+        self.assertIn("q* = 1 for tanh", change.initializer)
+        # One tanh layer: sigma_w2 = 1 / E[tanh(z)^2], no depth to limit it.
+        sigma_w2 = theory.depth_sigma_w2(1, 0.0, "tanh")
+        self.assertAllClose(
+            theory.q_star(sigma_w2, 0.0, "tanh"), 1.0, rtol=1e-6
+        )
+        self.assertAllClose(
+            change.new_std,
+            math.sqrt(sigma_w2 / 784),
+            rtol=_std_tolerance(784 * 64),
+        )
 
-    def test_tanh_with_biases_gets_the_critical_sigma_w(self):
+    def test_tanh_with_biases_gets_the_mean_field_sigma_w(self):
         model = models.mlp(
             (256, 256),
             "tanh",
@@ -131,17 +146,86 @@ class RepairTest(tf.test.TestCase, parameterized.TestCase):
         _, changes = doctor.repair(model)
         self._assert_only_changed(before, model, changes)
         by_path = {f"{c.layer}/{c.weight}": c for c in changes}
-        sigma_w2 = theory.critical_sigma_w2(0.09, "tanh")
+        sigma_w2 = theory.depth_sigma_w2(2, 0.09, "tanh")
         for layer, fan_in in (("hidden_1", 100), ("hidden_2", 256)):
             change = by_path[f"{layer}/kernel"]
-            self.assertIn("critical for tanh", change.initializer)
+            self.assertIn("sigma_b2=0.09 over 2 layers", change.initializer)
             self.assertAllClose(
                 change.new_std,
                 math.sqrt(sigma_w2 / fan_in),
                 rtol=_std_tolerance(fan_in * 256),
             )
         # The output layer has no tanh after it: the finding's initializer.
-        self.assertNotIn("critical", by_path["output/kernel"].initializer)
+        self.assertNotIn("q*", by_path["output/kernel"].initializer)
+
+    def test_deep_relu_chain_gets_looks_linear(self):
+        model = keras.Sequential(
+            [keras.Input((784,))]
+            + [
+                keras.layers.Dense(
+                    128,
+                    "relu",
+                    kernel_initializer=keras.initializers.GlorotNormal(i),
+                    name=f"hidden_{i + 1}",
+                )
+                for i in range(30)
+            ]
+            + [keras.layers.Dense(10, name="logits")]
+        )
+        x = testutil.mnist().x_test[:128].reshape(128, -1)
+        self.assertTrue(doctor.examine(model).has(doctor.WARNING))
+        for batch in (None, x):
+            before = _values(model)
+            _, changes = doctor.repair(model, batch)
+            self._assert_only_changed(before, model, changes)
+            # Every layer the path names, not only the first or the last.
+            self.assertEqual(
+                [c.layer for c in changes],
+                [f"hidden_{i + 1}" for i in range(30)],
+            )
+            self.assertStartsWith(
+                changes[0].initializer,
+                "looks_linear(mirror_inputs=False, mirror_outputs=True",
+            )
+            self.assertStartsWith(
+                changes[-1].initializer,
+                "looks_linear(mirror_inputs=True, mirror_outputs=False",
+            )
+            # The chain is the linear map: the logits' inputs are relu of
+            # the product of the orthogonal blocks, as the kernels say.
+            kernels = [
+                keras.ops.convert_to_numpy(
+                    model.get_layer(f"hidden_{i}").kernel
+                )
+                for i in range(1, 31)
+            ]
+            linear = x @ kernels[0][:, :64]
+            for kernel in kernels[1:-1]:
+                linear = linear @ kernel[:64, :64]
+            linear = linear @ kernels[-1][:64]
+            hidden = keras.Model(
+                model.inputs, model.get_layer("hidden_30").output
+            )
+            self.assertAllClose(
+                hidden(x), np.maximum(linear, 0), rtol=1e-4, atol=1e-4
+            )
+            report = doctor.examine(model, batch)
+            self.assertFalse(report.has(doctor.WARNING), report.findings)
+            # Glorot again, for the batch's turn.
+            for i in range(30):
+                layer = model.get_layer(f"hidden_{i + 1}")
+                layer.kernel.assign(
+                    keras.initializers.GlorotNormal(i)(layer.kernel.shape)
+                )
+
+    def test_zero_output_alone_is_left_as_it_is(self):
+        # The zero output kernel is information: with nothing to repair
+        # before it, repair touches nothing.
+        model = models.mlp((32,), output_kernel_initializer="zeros", seed=0)
+        before = _values(model)
+        _, changes = doctor.repair(model)
+        self.assertEmpty(changes)
+        self._assert_only_changed(before, model, changes)
 
     def test_batch_repairs_by_lsuv(self):
         model = models.mlp(
@@ -167,19 +251,28 @@ class RepairTest(tf.test.TestCase, parameterized.TestCase):
         model = keras.Sequential(
             [
                 keras.Input((5, 3)),
-                keras.layers.LSTM(8, recurrent_initializer="zeros"),
+                keras.layers.LSTM(
+                    8,
+                    recurrent_initializer=keras.initializers.RandomNormal(
+                        0.0, 1.0, seed=1
+                    ),
+                    name="lstm",
+                ),
                 keras.layers.Dense(2),
             ]
         )
         before = _values(model)
         _, changes = doctor.repair(model)
-        (change,) = changes
-        self.assertEqual(
-            (change.layer, change.weight, change.initializer),
-            ("lstm/lstm_cell", "recurrent_kernel", "orthogonal"),
-        )
+        by_path = {(c.layer, c.weight): c for c in changes}
+        change = by_path["lstm/lstm_cell", "recurrent_kernel"]
+        self.assertEqual(change.initializer, "orthogonal")
         self._assert_only_changed(before, model, changes)
-        self.assertFalse(doctor.examine(model).has(doctor.ERROR))
+        after = doctor.examine(model)
+        self.assertFalse(after.has(doctor.ERROR))
+        self.assertNotIn(
+            ("lstm/lstm_cell/recurrent_kernel", "scale"),
+            [(f.path, f.check) for f in after.findings if f.severity != "info"],
+        )
 
     def test_layers_limits_the_repair(self):
         model = models.mlp((16, 16), kernel_initializer="zeros", seed=0)
@@ -249,7 +342,8 @@ class FixFlagTest(tf.test.TestCase):
             "--fail_on=error",
         )
         self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
-        self.assertIn(f"repaired 1 weight(s), saved to {fixed}", proc.stdout)
+        # The zero hidden kernel, and the zero output kernel it learns through.
+        self.assertIn(f"repaired 2 weight(s), saved to {fixed}", proc.stdout)
         self.assertIn(
             "hidden_1/kernel (zero_kernel, signal_path): std 0 ->", proc.stdout
         )
@@ -265,7 +359,8 @@ class FixFlagTest(tf.test.TestCase):
         self.assertEqual(record["repair"]["output"], fixed)
         self.assertEqual(record["repair"]["after"]["counts"]["error"], 0)
         self.assertEqual(
-            [c["layer"] for c in record["repair"]["changes"]], ["hidden_1"]
+            [c["layer"] for c in record["repair"]["changes"]],
+            ["hidden_1", "output"],
         )
 
     def _assert_one_line(self, proc, exitcode, fragment):
