@@ -18,10 +18,20 @@ MNIST's 28x28) to a temporary .keras file, then runs, alternately
 and prints a Markdown table of the median wall times, and what each adds
 on top of the import.
 
+Then the doctor's own cost in one process, against the floor measured in
+that same process: fresh processes (alternating, `--repeats` each) import
+the doctor and load the model, timing both, and then time one piece of
+work: `doctor.examine(model)` (without data: all of it is the doctor's
+cost over the floor), one bare forward and backward pass of the doctor's
+synthetic batch (the floor of data mode), or `doctor.examine(model, x, y)`
+on that batch. It prints the medians, the cost without data over the
+floor, and the ratio of data mode to the bare pass.
+
 Usage: python -m benchmarks.doctor_bench [--repeats=3] [--batch_size=8]
     [--input_size=224]
 """
 
+import json
 import os
 import statistics
 import subprocess
@@ -54,6 +64,98 @@ with tf.GradientTape() as tape:
     )
 tape.gradient(loss, m.trainable_variables)
 """
+
+
+# One piece of work after the floor (import + load_model), timed inside
+# the process; prints JSON.
+_IN_PROCESS = """
+import json, time
+start = time.perf_counter()
+import keras, numpy as np, tensorflow as tf
+from keras_initstudy.diagnostics import doctor
+imported = time.perf_counter()
+m = keras.saving.load_model({model!r}, compile=False)
+loaded = time.perf_counter()
+x, y, _ = doctor.synthetic_batch(m, {batch})
+work = {work!r}
+begin = time.perf_counter()
+if work == "examine":
+    doctor.examine(m)
+elif work == "examine + batch":
+    doctor.examine(m, x, y)
+else:
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(
+            keras.losses.sparse_categorical_crossentropy(
+                y, m(x, training=True)
+            )
+        )
+    tape.gradient(loss, m.trainable_variables)
+end = time.perf_counter()
+print(json.dumps({{"import": imported - start, "load": loaded - imported,
+                  "work": end - begin}}))
+"""
+_WORKS = ("examine", "bare pass", "examine + batch")
+
+
+def _in_process(model):
+    """`{work: [{"import", "load", "work"} per run]}`, runs alternating."""
+    runs = {work: [] for work in _WORKS}
+    for _ in range(_REPEATS.value):
+        for work in _WORKS:
+            code = _IN_PROCESS.format(
+                model=model, batch=_BATCH_SIZE.value, work=work
+            )
+            proc = subprocess.run(
+                [sys.executable, "-c", code],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+            )
+            if proc.returncode:
+                raise RuntimeError(f"{work} failed:\n{proc.stderr[-2000:]}")
+            runs[work].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return runs
+
+
+def _print_in_process(runs):
+    def median(work, key):
+        return statistics.median(r[key] for r in runs[work])
+
+    print()
+    print(
+        f"In one process (median of {_REPEATS.value} fresh processes each; "
+        f"the doctor's synthetic batch of {_BATCH_SIZE.value}):"
+    )
+    print()
+    print(
+        "| work after import + load_model | import (s) | load_model (s) "
+        "| work (s) | work runs (s) |"
+    )
+    print("|---|---:|---:|---:|---|")
+    for work in _WORKS:
+        each = ", ".join(f"{r['work']:.2f}" for r in runs[work])
+        print(
+            f"| {work} | {median(work, 'import'):.2f} | "
+            f"{median(work, 'load'):.2f} | {median(work, 'work'):.2f} | "
+            f"{each} |"
+        )
+    floor = median("examine", "import") + median("examine", "load")
+    print()
+    print(
+        f"Without data: the doctor costs {median('examine', 'work'):.2f} s "
+        f"over its process's floor of {floor:.2f} s (import + load_model)."
+    )
+    ratios = [
+        b["work"] / a["work"]
+        for a, b in zip(runs["bare pass"], runs["examine + batch"], strict=True)
+    ]
+    batch, bare = median("examine + batch", "work"), median("bare pass", "work")
+    print(
+        f"With one batch: {batch:.2f} s against the bare pass's {bare:.2f} "
+        f"s: {batch / bare:.2f}x "
+        f"(paired runs: {', '.join(f'{r:.2f}x' for r in ratios)})."
+    )
 
 
 def _save_resnet50(path, size):
@@ -144,6 +246,7 @@ def main(argv):
             f"| {name} | {medians[name]:.2f} | {medians[name] - floor:.2f} "
             f"| {runs} |"
         )
+    _print_in_process(_in_process(model))
 
 
 if __name__ == "__main__":
