@@ -262,45 +262,75 @@ class Probe:
         x = keras.tree.map_structure(_as_tensor, x)
         activations, loss, grads = self._pass(x, tf.convert_to_tensor(y))
         grad_kernels = iter(grads[len(activations) :])
-        stats = {
-            "layers": [layer.name for layer in self.layers],
-            "activations": list(self._names),
-            "mean": [],
-            "std": [],
-            "histogram": [],
-            "saturated_fraction": [],
-            "dead_fraction": [],
-            "grad_activation_std": [],
-            "grad_kernel_std": [],
-            "loss": float(loss),
-        }
-        for a, ga, name, kernel in zip(
+        return pass_statistics(
+            self.layers,
             activations,
             grads[: len(activations)],
-            self._names,
-            self._kernels,
-            strict=True,
-        ):
-            values = a.numpy()
-            gk = None if kernel is None else next(grad_kernels)
-            stats["mean"].append(float(np.mean(values, dtype=np.float64)))
-            stats["std"].append(_std(values))
-            if self._bins is not None:
-                stats["histogram"].append(_histogram(values, self._bins))
-            stats["saturated_fraction"].append(saturated_fraction(values, name))
-            stats["dead_fraction"].append(dead_fraction(values))
-            # No gradient (None) means no path from the loss: zero.
-            stats["grad_activation_std"].append(
-                0.0 if ga is None else _std(ga.numpy())
-            )
-            stats["grad_kernel_std"].append(
-                None
-                if kernel is None
-                else 0.0
-                if gk is None
-                else _std(gk.numpy())
-            )
-        return stats
+            [
+                None if kernel is None else next(grad_kernels)
+                for kernel in self._kernels
+            ],
+            loss,
+            self._bins,
+        )
+
+
+def watched_kernels(layers):
+    """The kernel of each watched layer, None for a layer without one."""
+    return [_kernel(layer) for layer in layers]
+
+
+def pass_statistics(
+    layers, activations, grad_activations, grad_kernels, loss, bins=None
+):
+    """The statistics of one forward and backward pass (`layer_signals`).
+
+    Args:
+        layers: the watched layers.
+        activations: their outputs on the batch.
+        grad_activations: the loss's gradients with respect to them (None:
+            no path from the loss, a zero gradient).
+        grad_kernels: per layer, the gradient with respect to its kernel
+            (None for a layer without one, or without a path).
+        loss: the loss.
+        bins: histogram bins per layer; None records no histograms.
+    """
+    names = [activation_name(layer) for layer in layers]
+    kernels = watched_kernels(layers)
+    stats = {
+        "layers": [layer.name for layer in layers],
+        "activations": names,
+        "mean": [],
+        "std": [],
+        "histogram": [],
+        "saturated_fraction": [],
+        "dead_fraction": [],
+        "grad_activation_std": [],
+        "grad_kernel_std": [],
+        "loss": float(loss),
+    }
+    for a, ga, gk, name, kernel in zip(
+        activations, grad_activations, grad_kernels, names, kernels, strict=True
+    ):
+        values = keras.ops.convert_to_numpy(a)
+        stats["mean"].append(float(np.mean(values, dtype=np.float64)))
+        stats["std"].append(_std(values))
+        if bins is not None:
+            stats["histogram"].append(_histogram(values, bins))
+        stats["saturated_fraction"].append(saturated_fraction(values, name))
+        stats["dead_fraction"].append(dead_fraction(values))
+        # No gradient (None) means no path from the loss: zero.
+        stats["grad_activation_std"].append(
+            0.0 if ga is None else _std(keras.ops.convert_to_numpy(ga))
+        )
+        stats["grad_kernel_std"].append(
+            None
+            if kernel is None
+            else 0.0
+            if gk is None
+            else _std(keras.ops.convert_to_numpy(gk))
+        )
+    return stats
 
 
 def layer_signals(model, x, y, layers=None, bins=HISTOGRAM_BINS, loss=None):

@@ -49,12 +49,14 @@ def examine(model, x=None, y=None, batch=None):
     graph = graph_lib.functional_graph(model, [layer for layer, _, _ in walked])
     weights, skipped = walk.weights(model, walked)
     examined, found = checks.run(weights, graph)
-    verdicts, path_findings = _paths(model, graph, walked, weights, x)
+    verdicts, path_findings, shared = _paths(model, graph, walked, weights, x)
     verdicts, path_findings = _starting_at_zero(verdicts, path_findings, found)
     found = _scales_by_paths(found, verdicts, examined) + path_findings
     stats = reason = None
     if x is not None:
-        stats, signal_findings, reason = signal_checks.measure(model, x, y)
+        stats, signal_findings, reason = signal_checks.measure(
+            model, x, y, shared
+        )
         found.extend(_signals_by_paths(signal_findings, verdicts))
         if reason:
             found.append(
@@ -90,7 +92,11 @@ _RULE_ERRORS = (ValueError, TypeError, AttributeError, IndexError, KeyError)
 
 
 def _paths(model, graph, walked, weights, x):
-    """`(verdicts, findings)` of the signal paths (see `paths`)."""
+    """`(verdicts, findings, shared)` of the signal paths (see `paths`).
+
+    `shared`: with a batch, the watched layers' values from the pass that
+    measured the paths (see `signal_checks.measure_paths`), or None.
+    """
     why = None
     try:
         propagation = propagate.propagate(
@@ -108,10 +114,17 @@ def _paths(model, graph, walked, weights, x):
                 if propagation is None
                 else "no layer with weights lies between an input and an output"
             )
-        return [], [_not_measured(model, f"signal paths not judged: {why}")]
-    measured, reason = [None] * len(propagation.paths), None
+        return (
+            [],
+            [_not_measured(model, f"signal paths not judged: {why}")],
+            None,
+        )
+    measured, reason, shared = [None] * len(propagation.paths), None, None
     if x is not None:
-        values, reason = signal_checks.measure_paths(model, propagation, x)
+        layers, outputs, _ = signal_checks.watch(model)
+        values, reason, shared = signal_checks.measure_paths(
+            model, propagation, x, (layers, outputs)
+        )
         measured = values or measured
     verdicts = [
         paths.judge(path, m, reason)
@@ -122,7 +135,7 @@ def _paths(model, graph, walked, weights, x):
         extra.append(
             _not_measured(model, f"signal paths not measured: {reason}")
         )
-    return verdicts, [v.finding for v in verdicts] + extra
+    return verdicts, [v.finding for v in verdicts] + extra, shared
 
 
 def _scales_by_paths(found, verdicts, examined):

@@ -50,45 +50,77 @@ def _watched_layers(model, graph):
     return nonlinear or [layer for layer in layers if layer.trainable_weights]
 
 
-def measure(model, x, y):
-    """Returns `(stats, findings, reason_skipped)` of one batch.
+# What the batch's statistics are of when the path pass makes them.
+SHARED_LOSS = (
+    "sum(z * r) at the output's pre-activations, r ~ N(0, 1), from the "
+    "path's entries at unit mean square"
+)
 
-    `y` None draws random labels for the model's output.
+
+def watch(model):
+    """`(layers, outputs, reason)`: the layers a batch's signals watch.
+
+    `outputs` are their output tensors in the model's graph; `reason` says
+    why there are none (and is None when there are).
     """
     try:
         outputs = graph_lib.tensors(model.outputs)
     except (AttributeError, ValueError):
-        return None, [], "the model has no layer graph (subclassed)"
+        return [], [], "the model has no layer graph (subclassed)"
     if len(outputs) != 1:
-        return None, [], f"the model has {len(outputs)} outputs, not one"
+        return [], [], f"the model has {len(outputs)} outputs, not one"
     graph = graph_lib.functional_graph(model)
     layers = _watched_layers(model, graph)
     if not layers:
-        return None, [], "the model has no hidden layer to watch"
-    loss_fn, loss_name, classes = batches.loss(model, graph)
-    if y is None:
-        y = np.random.default_rng(0).integers(
-            0, max(classes, 2), size=len(keras.tree.flatten(x)[0])
-        )
-    with _state_kept(model):
-        probe = signals.Probe(
-            model,
-            layers,
-            loss_fn,
-            bins=None,
-            training=True,
-            outputs=[graph.outputs_of[id(layer)][0] for layer in layers],
-        )
-        stats = probe(x, y)
+        return [], [], "the model has no hidden layer to watch"
+    return layers, [graph.outputs_of[id(layer)][0] for layer in layers], None
+
+
+def measure(model, x, y, shared=None):
+    """Returns `(stats, findings, reason_skipped)` of one batch.
+
+    `shared`: the watched layers' values and gradients from the pass that
+    measured the signal paths (`measure_paths`), which then serves both;
+    None runs a pass of its own, with the model's loss against `y` (None
+    draws random labels for the model's output).
+    """
+    layers, outputs, reason = watch(model)
+    if reason:
+        return None, [], reason
+    graph = graph_lib.functional_graph(model)
+    if shared is not None:
+        stats = signals.pass_statistics(layers, *shared)
+        loss_name = SHARED_LOSS
+    else:
+        loss_fn, loss_name, classes = batches.loss(model, graph)
+        if y is None:
+            y = np.random.default_rng(0).integers(
+                0, max(classes, 2), size=len(keras.tree.flatten(x)[0])
+            )
+        with _state_kept(model):
+            probe = signals.Probe(
+                model,
+                layers,
+                loss_fn,
+                bins=None,
+                training=True,
+                outputs=outputs,
+            )
+            stats = probe(x, y)
     stats["verdict"] = signals.verdict(stats)
     stats["loss_name"] = loss_name
-    blockers = {
-        layer.name: blocker
-        for layer in layers
-        if not _zero_kernel(layer)
-        and (blocker := _zero_kernel_after(layer, graph)) is not None
-    }
-    return stats, _judge(stats, blockers), None
+    return stats, _judge(stats, _blockers(stats, layers, graph)), None
+
+
+def _blockers(stats, layers, graph):
+    """Per watched layer without kernel gradient, the zero kernel after it."""
+    found = {}
+    for layer, grad in zip(layers, stats["grad_kernel_std"], strict=True):
+        if grad == 0.0 and not _zero_kernel(layer):
+            blocker = _zero_kernel_after(layer, graph)
+            if blocker is not None:
+                found[layer.name] = blocker
+    return found
 
 
 def _zero_kernel(layer):
@@ -173,29 +205,66 @@ def _entries(propagation):
     return list(found.values())
 
 
-def _pass(model, sub, end_layer, values, seed=0):
-    """`(z, r, gradients at values)` of one pass (see `measure_paths`).
+def _pass(model, sub, end_layer, values, where, seed=0):
+    """One pass of `measure_paths`: `(z, r, loss, tape, activations)`.
 
-    `end_layer`, when given, is applied to `sub`'s outputs without its
-    activation: z are its pre-activations.
+    `where` is `(targets, watched)`: the positions among `sub`'s outputs
+    of the path's end targets and of the watched activations. `end_layer`,
+    when given, is applied to the targets without its activation: z are
+    its pre-activations.
     """
     with _state_kept(model), tf.GradientTape() as tape:
         tape.watch(values)
-        z = sub(values, training=True)
+        outputs = keras.tree.flatten(sub(values, training=True))
+        targets = [outputs[i] for i in where[0]]
+        activations = [outputs[i] for i in where[1]]
         if end_layer is not None:
             with _linear(end_layer):
-                z = end_layer(*keras.tree.flatten(z), training=True)
+                z = end_layer(*targets, training=True)
+        else:
+            z = targets[0]
         z = tf.cast(z, tf.float32)
         r = tf.random.stateless_normal(tf.shape(z), (seed, 0))
         loss = tf.reduce_sum(z * r)
-    return z, r, tape.gradient(loss, values)
+    return z, r, loss, tape, activations
 
 
 def _rms(values):
     return float(np.sqrt(np.mean(np.square(values, dtype=np.float64))))
 
 
-def measure_paths(model, propagation, x):
+def _sub_model(entries, targets, watched):
+    """`(sub-model, (target positions, watched positions))`.
+
+    The sub-model outputs each tensor once (a watched layer's output may
+    be a target too); it has the watched layers' outputs when the entries
+    reach them all, else none (no watched positions).
+    """
+
+    def positions(tensors, unique):
+        index = {}
+        for t in tensors:
+            if id(t) not in index:
+                index[id(t)] = len(unique)
+                unique.append(t)
+        return [index[id(t)] for t in tensors]
+
+    if watched:
+        unique = []
+        where = positions(targets + watched, unique)
+        try:
+            return keras.Model(entries, unique), (
+                where[: len(targets)],
+                where[len(targets) :],
+            )
+        except ValueError:
+            pass  # A watched layer lies off the entries' graph.
+    unique = []
+    where = positions(targets, unique)
+    return keras.Model(entries, unique), (where, [])
+
+
+def measure_paths(model, propagation, x, watched=None):
     """Measures each path's end-to-end gains on one batch.
 
     The batch is run to the path's entries (through the weightless layers
@@ -208,16 +277,26 @@ def measure_paths(model, propagation, x):
     counted per pooled position (times the square root of the path's
     `pooled` positions), as predicted.
 
+    With `watched` (`watch`'s layers and outputs) and one path that ends
+    at the model's output, the same pass also returns the watched layers'
+    values and gradients, so that a batch costs the doctor one forward and
+    one backward pass. Their gradients are then those of sum(z * r): at z,
+    r instead of the loss's gradient (another direction and scale). What
+    the doctor reads from them reads the same from either: the regime
+    compares layers by ratios, and a kernel without gradient has none
+    whatever the output's gradient is.
+
     Returns:
-        `(measured, reason)`: a `paths.Measured` per path of
-        `propagation`, or None and why the paths were not measured.
+        `(measured, reason, shared)`: a `paths.Measured` per path of
+        `propagation`, or None and why the paths were not measured; and the
+        `shared` values for `measure`, or None.
     """
     if not propagation.paths:
-        return None, "the model has no path with weights"
+        return None, "the model has no path with weights", None
     entries = _entries(propagation)
     if any(not t.dtype.startswith("float") for t in entries):
-        return None, "a path starts at a tensor that is not float"
-    measured = []
+        return None, "a path starts at a tensor that is not float", None
+    measured, shared = [], None
     try:
         feed = keras.Model(model.inputs, entries)
         xs = list(x) if isinstance(x, (list, tuple)) else [x]
@@ -226,25 +305,55 @@ def measure_paths(model, propagation, x):
             for v in keras.tree.flatten(feed(xs, training=False))
         ]
     except (ValueError, TypeError) as e:
-        return None, f"the entries cannot be computed alone ({e})"
+        return None, f"the entries cannot be computed alone ({e})", None
     values = [tf.constant(v / r if (r := _rms(v)) > 0 else v) for v in values]
+    layers, outputs = watched or ([], [])
+    model_outputs = {id(t) for t in graph_lib.tensors(model.outputs)}
     for path in propagation.paths:
         end, pre = path.end, path.pre
         targets = list(end.inputs) if pre else [end.outputs[0]]
+        # The watched layers' gradients are those of training only when z
+        # is the model's output (a path may end before a zero readout).
+        shares = len(propagation.paths) == 1 and any(
+            id(t) in model_outputs for t in end.outputs
+        )
         try:
-            sub = keras.Model(entries, targets)
+            sub, where = _sub_model(entries, targets, outputs if shares else [])
         except ValueError as e:
-            return None, f"no model from the entries to {end.name} ({e})"
+            return None, f"no model from the entries to {end.name} ({e})", None
         try:
-            z, r, grads = _pass(model, sub, end.layer if pre else None, values)
+            z, r, loss, tape, activations = _pass(
+                model, sub, end.layer if pre else None, values, where
+            )
+            kernels = [
+                k for k in signals.watched_kernels(layers) if k is not None
+            ]
+            grads = tape.gradient(
+                loss, [*values, *activations, *(kernels if activations else [])]
+            )
         except (ValueError, TypeError, tf.errors.OpError) as e:
-            return None, f"the pass to {end.name} failed ({e})"
+            return None, f"the pass to {end.name} failed ({e})", None
+        entry_grads = grads[: len(values)]
         squares = sum(
-            float(tf.reduce_sum(tf.square(g))) for g in grads if g is not None
+            float(tf.reduce_sum(tf.square(g)))
+            for g in entry_grads
+            if g is not None
         )
         backward = np.sqrt(squares * path.pooled) / float(tf.norm(r))
         measured.append(paths_lib.Measured(_rms(z.numpy()), float(backward)))
-    return measured, None
+        if activations:
+            rest = grads[len(values) :]
+            by_kernel = iter(rest[len(activations) :])
+            shared = (
+                activations,
+                rest[: len(activations)],
+                [
+                    None if k is None else next(by_kernel)
+                    for k in signals.watched_kernels(layers)
+                ],
+                loss,
+            )
+    return measured, None, shared
 
 
 def _judge(stats, blockers=None):
