@@ -343,7 +343,7 @@ class PlainInstallTest(tf.test.TestCase):
         # Repaired, saved, examined again: no error left.
         proc = self._doctor(model, out, "--fail_on=error", f"--fix={fixed}")
         self.assertEqual(proc.returncode, 0, proc.stderr[-3000:])
-        self.assertIn(f"repaired 1 weight(s), saved to {fixed}", proc.stdout)
+        self.assertIn(f"repaired 2 weight(s), saved to {fixed}", proc.stdout)
         result = self._python("-c", textwrap.dedent(_LOAD_REPAIRED), fixed)
         self.assertGreater(json.loads(result.stdout.splitlines()[-1]), 0)
         # The help is the doctor's (absl exits 1 after --help).
