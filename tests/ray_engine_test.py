@@ -1,5 +1,6 @@
 """The Ray Tune engine on a two-node cluster: the local engine's records."""
 
+import json
 import os
 
 # Ray's services listen on loopback only (read when Ray is imported).
@@ -17,6 +18,7 @@ from ray import cluster_utils  # noqa: E402
 from keras_initstudy.study import engines  # noqa: E402
 from keras_initstudy.study import records  # noqa: E402
 from keras_initstudy.study import runner  # noqa: E402
+from keras_initstudy.study.engines import ray as ray_engine  # noqa: E402
 from keras_initstudy.study.kinds import phase_diagram  # noqa: E402
 from keras_initstudy.study.kinds import sweep  # noqa: E402
 from tests import testutil  # noqa: E402
@@ -183,10 +185,7 @@ class RayEngineTest(tf.test.TestCase):
         killer = threading.Thread(target=kill_worker_after_a_few_records)
         killer.start()
         try:
-            # Until the cluster marks the node dead, Tune may place a retry
-            # on it again (ray-project/ray#29086): on a loaded machine three
-            # retries were once not enough.
-            got = runner.Study(cache_dir, self._engine(max_failures=8)).records(
+            got = runner.Study(cache_dir, self._engine(max_failures=3)).records(
                 self.tasks
             )
         finally:
@@ -198,6 +197,63 @@ class RayEngineTest(tf.test.TestCase):
         self.assertLess(removed[0], len(self.tasks))
         self.assertEqual(got, self.local)
         self._assert_cache_holds_the_local_records(cache_dir)
+
+    def _fits(self, errors):
+        """An engine whose `Tuner.fit` rounds are stand-ins: round i fails
+        the keys of `errors[i]` (a key -> error dict) and delivers every
+        other key not delivered yet. Returns the engine and its rounds."""
+        engine = self._engine(max_failures=2)
+        rounds = []
+        by_key = dict(zip((t.key for t in self.tasks), self.local, strict=True))
+
+        class Trial:
+            def __init__(self, key):
+                self.config = {"key": key}
+
+        class Grid:
+            def __init__(self, failed):
+                self.errors = list(failed.values())
+
+        def fit(trainable, keys, callback, round_index):
+            del trainable
+            failed = errors[min(round_index, len(errors) - 1)]
+            rounds.append(list(keys))
+            for key in keys:
+                if key not in failed:
+                    result = {ray_engine.RECORD_KEY: json.dumps(by_key[key])}
+                    callback.on_trial_result(0, [], Trial(key), result)
+            return Grid({k: v for k, v in failed.items() if k in keys})
+
+        engine._fit = fit
+        return engine, rounds
+
+    def test_trials_given_up_on_a_lost_actor_get_another_round(self):
+        key = self.tasks[0].key
+        lost = ray.exceptions.ActorDiedError()
+        engine, rounds = self._fits([{key: lost}, {}])
+        cache_dir = self.create_tempdir().full_path
+        got = runner.Study(cache_dir, engine).records(self.tasks)
+        self.assertEqual(got, self.local)
+        self.assertEqual(rounds[1], [key])
+
+    def test_a_failing_task_gets_no_extra_round(self):
+        key = self.tasks[0].key
+        engine, rounds = self._fits([{key: ValueError("bad")}])
+        cache_dir = self.create_tempdir().full_path
+        with self.assertRaisesRegex(
+            engines.EngineError, f"1 of {len(self.tasks)} runs"
+        ):
+            runner.Study(cache_dir, engine).records(self.tasks)
+        self.assertLen(rounds, 1)
+
+    def test_rounds_stop_at_max_failures(self):
+        key = self.tasks[0].key
+        lost = ray.exceptions.ActorDiedError()
+        engine, rounds = self._fits([{key: lost}])
+        cache_dir = self.create_tempdir().full_path
+        with self.assertRaises(engines.EngineError):
+            runner.Study(cache_dir, engine).records(self.tasks)
+        self.assertLen(rounds, 3)  # The first, and max_failures=2 more.
 
 
 class WithoutRayTest(tf.test.TestCase):

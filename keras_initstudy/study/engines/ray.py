@@ -18,10 +18,12 @@ a node failure delivers its record once (the engine drops a repeat), so the
 cache never holds a duplicate or a partial record.
 
 Fault tolerance is Tune's: a trial whose worker or node dies is retried up to
-`max_failures` times, elsewhere if its node is gone. Trials that still fail
-make `run` raise `engines.EngineError` after every other trial has finished and
-been cached; an interrupted study resumes from the cache, running only the
-tasks without a record.
+`max_failures` times, elsewhere if its node is gone. Tune can give a trial up
+on its first lost actor when two calls of a reused actor fail at once; trials
+that end on a lost actor get up to `max_failures` more rounds of their own.
+Trials that still fail make `run` raise `engines.EngineError` after every
+other trial has finished and been cached; an interrupted study resumes from the
+cache, running only the tasks without a record.
 
 Ray is imported here only, when a `RayEngine` is made: the local engine and
 every other module work without it.
@@ -29,6 +31,7 @@ every other module work without it.
 
 import json
 import os
+import uuid
 
 from keras_initstudy.study import runner
 from keras_initstudy.study.engines import base
@@ -154,6 +157,33 @@ class RayEngine:
             self.ray.init(address=self.address, **options)
         return True
 
+    def _lost_actor(self, error):
+        """Whether a trial's error is its actor's (or node's) death."""
+        return isinstance(error, self.ray.exceptions.RayActorError)
+
+    def _fit(self, trainable, keys, callback, round_index):
+        """One `Tuner.fit` over the tasks `keys`; returns its ResultGrid."""
+        tune = self.tune
+        tuner = tune.Tuner(
+            trainable,
+            param_space={"key": tune.grid_search(list(keys))},
+            tune_config=tune.TuneConfig(reuse_actors=True),
+            run_config=tune.RunConfig(
+                # Tune names a first run by its start time; a retry round
+                # may start within the same second.
+                name=None
+                if round_index == 0
+                else f"retry_{round_index}_{uuid.uuid4().hex[:8]}",
+                storage_path=self.storage_path,
+                failure_config=tune.FailureConfig(
+                    max_failures=self.max_failures
+                ),
+                callbacks=[callback],
+                verbose=0,
+            ),
+        )
+        return tuner.fit()
+
     def run(self, tasks, on_record):
         """Runs every task as a trial; `on_record(task, record)` per record.
 
@@ -184,20 +214,19 @@ class RayEngine:
                 ),
                 {"cpu": self.cpus_per_trial, "gpu": self.gpus_per_trial},
             )
-            tuner = tune.Tuner(
-                trainable,
-                param_space={"key": tune.grid_search(list(tasks))},
-                tune_config=tune.TuneConfig(reuse_actors=True),
-                run_config=tune.RunConfig(
-                    storage_path=self.storage_path,
-                    failure_config=tune.FailureConfig(
-                        max_failures=self.max_failures
-                    ),
-                    callbacks=[_Records()],
-                    verbose=0,
-                ),
-            )
-            grid = tuner.fit()
+            pending, rounds = list(tasks), 0
+            while True:
+                grid = self._fit(trainable, pending, _Records(), rounds)
+                pending = [key for key in tasks if key not in delivered]
+                # Tune can give a trial up on its first lost actor, its
+                # retries left unused, when two of the actor's calls fail
+                # at once (a reused actor on a node that goes down): such
+                # trials, and only those, get another round of their own.
+                if not pending or rounds == self.max_failures:
+                    break
+                if not all(self._lost_actor(e) for e in grid.errors):
+                    break
+                rounds += 1
         finally:
             if started:
                 self.ray.shutdown()
