@@ -151,16 +151,15 @@ def _parting_weights(s):
     )
     if w.layer is not layer and not inner:
         return None
-    seen, stack, found = set(), list(s.graph.consumers(layer)), []
-    while stack:
-        reader = stack.pop()
-        if id(reader) in seen:
-            continue
-        seen.add(id(reader))
-        if not reader.trainable_weights or isinstance(
+
+    def passes_on(reader):
+        return not reader.trainable_weights or isinstance(
             reader, families.NORMALIZATIONS
-        ):
-            stack.extend(s.graph.consumers(reader))
+        )
+
+    found = []
+    for reader in s.graph.downstream([layer], through=passes_on):
+        if passes_on(reader):
             continue
         kernels = [v for v in reader.trainable_weights if len(v.shape) >= 2]
         if not kernels:

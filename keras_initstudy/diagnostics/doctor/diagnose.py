@@ -49,13 +49,16 @@ def examine(model, x=None, y=None, batch=None):
     graph = graph_lib.functional_graph(model, [layer for layer, _, _ in walked])
     weights, skipped = walk.weights(model, walked)
     examined, found = checks.run(weights, graph)
-    verdicts, path_findings, shared = _paths(model, graph, walked, weights, x)
+    watched = signal_checks.watch(model) if x is not None else None
+    verdicts, path_findings, shared = _paths(
+        model, graph, walked, weights, x, watched
+    )
     verdicts, path_findings = _starting_at_zero(verdicts, path_findings, found)
     found = _scales_by_paths(found, verdicts, examined) + path_findings
     stats = reason = None
     if x is not None:
         stats, signal_findings, reason = signal_checks.measure(
-            model, x, y, shared
+            model, x, y, shared, watched
         )
         found.extend(_signals_by_paths(signal_findings, verdicts))
         if reason:
@@ -91,11 +94,12 @@ def _not_measured(model, message):
 _RULE_ERRORS = (ValueError, TypeError, AttributeError, IndexError, KeyError)
 
 
-def _paths(model, graph, walked, weights, x):
+def _paths(model, graph, walked, weights, x, watched):
     """`(verdicts, findings, shared)` of the signal paths (see `paths`).
 
-    `shared`: with a batch, the watched layers' values from the pass that
-    measured the paths (see `signal_checks.measure_paths`), or None.
+    `watched`: with a batch, the model's `signal_checks.watch`. `shared`:
+    the watched layers' values from the pass that measured the paths (see
+    `signal_checks.measure_paths`), or None.
     """
     why = None
     try:
@@ -121,9 +125,8 @@ def _paths(model, graph, walked, weights, x):
         )
     measured, reason, shared = [None] * len(propagation.paths), None, None
     if x is not None:
-        layers, outputs, _ = signal_checks.watch(model)
         values, reason, shared = signal_checks.measure_paths(
-            model, propagation, x, (layers, outputs)
+            model, propagation, x, watched
         )
         measured = values or measured
     verdicts = [
@@ -187,8 +190,6 @@ def _starting_at_zero(verdicts, path_findings, found):
         if f.check in ("zero_kernel", "constant_kernel")
         and f.severity == findings.INFO
     }
-    # A cell's kernel is judged at the recurrent layer around it.
-    starting |= {p.split("/", 1)[0] for p in starting}
     if not starting:
         return verdicts, path_findings
     replaced, kept = {}, []

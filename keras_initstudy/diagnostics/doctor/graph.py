@@ -67,6 +67,26 @@ class Graph:
     def known(self, layer):
         return id(layer) in self.outputs_of
 
+    def downstream(self, layers, through=lambda layer: True):
+        """The layers that read `layers`' outputs, and those after them.
+
+        Each layer once, nearest first along each branch. `through(layer)`
+        says whether to go on past a layer; the layer itself is yielded
+        either way.
+        """
+        seen, stack = (
+            set(),
+            [r for layer in layers for r in self.consumers(layer)],
+        )
+        while stack:
+            reader = stack.pop()
+            if id(reader) in seen:
+                continue
+            seen.add(id(reader))
+            yield reader
+            if through(reader):
+                stack.extend(self.consumers(reader))
+
 
 def tensors(value):
     """The tensors of a nested structure, Nones left out."""

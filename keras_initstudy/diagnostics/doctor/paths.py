@@ -173,14 +173,18 @@ def recovers(verdict, starting):
 
     `starting` names layers whose uniform kernels gradient descent parts on
     the first step (`checks.uniform_kernel`'s information): the signal
-    through them is 0 at init and not after. The path recovers when the
-    first layer that loses its signal is one of them, and the layers that
+    through them is 0 at init and not after. A unit starts at 0 when it is
+    such a layer or holds one (a recurrent layer, its cell). The path
+    recovers when the first layer that loses its signal is one of them, and
+    the layers that
     lose nothing keep the gains inside `BAND`: the layers after a zero
     start lose the signal only because they get none.
     """
     units = verdict.path.units
     lost = [u for u in units if _lost(u)]
-    if not lost or lost[0].name not in starting:
+    if not lost or not any(
+        s == lost[0].name or s.startswith(lost[0].name + "/") for s in starting
+    ):
         return False
     kept = [u for u in units if not _lost(u)]
     return all(

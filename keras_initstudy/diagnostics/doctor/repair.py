@@ -301,12 +301,9 @@ def _gates(report, targets, weights, graph, selection):
     weights it repairs learn from the first step.
     """
     layers = {id(t.weight.layer) for t in targets}
-    downstream, stack = set(), [t.weight.layer for t in targets]
-    while stack:
-        for reader in graph.consumers(stack.pop()):
-            if id(reader) not in downstream:
-                downstream.add(id(reader))
-                stack.append(reader)
+    downstream = {
+        id(r) for r in graph.downstream([t.weight.layer for t in targets])
+    }
     index = {w.path: i for i, w in enumerate(weights)}
     extra = []
     for f in report.findings:
@@ -444,22 +441,19 @@ def repair(model, x=None, y=None, *, seed=0, layers=None):
             if t.weight.role in _LAYER_KERNELS
             and id(t.weight.layer) in kernel_layers
         ]
-    drawn = {
-        t.weight.path: f"{chained[t.weight.path][1]} + lsuv"
-        if t.weight.path in chained
-        else "lsuv"
-        for t in by_lsuv
-    }
+    scaled = {t.weight.path for t in by_lsuv}
+    drawn = {}
     tanh_depth = max(1, sum(_tanh_kernel(t, graph) for t in targets))
     # Biases first: the kernel scale for tanh reads them.
     for t in sorted(targets, key=lambda t: (t.weight.role != "bias", t.index)):
-        if t.weight.path in drawn and t.weight.path not in chained:
+        path = t.weight.path
+        if path in chained:
+            init, drawn[path] = chained[path]
+        elif path in scaled:  # LSUV draws it orthogonal itself.
+            drawn[path] = "lsuv"
             continue
-        if t.weight.path in chained:
-            init, description = chained[t.weight.path]
-            drawn.setdefault(t.weight.path, description)
         else:
-            init, drawn[t.weight.path] = _initializer(
+            init, drawn[path] = _initializer(
                 t, graph, seed + t.index, tanh_depth
             )
         variable = t.weight.variable
@@ -479,6 +473,8 @@ def repair(model, x=None, y=None, *, seed=0, layers=None):
                 else 1.0
             ),
         )
+        for path in scaled & chained.keys():
+            drawn[path] += " + lsuv"
     changes = [
         Change(
             _layer_path(t.weight.path),

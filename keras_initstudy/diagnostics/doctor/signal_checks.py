@@ -8,6 +8,7 @@ layers whose units are dead on the whole batch (`dead_units`).
 """
 
 import contextlib
+import dataclasses
 
 import keras
 import numpy as np
@@ -57,37 +58,55 @@ SHARED_LOSS = (
 )
 
 
-def watch(model):
-    """`(layers, outputs, reason)`: the layers a batch's signals watch.
+@dataclasses.dataclass(frozen=True)
+class Watched:
+    """The layers a batch's signals watch (`watch`).
 
-    `outputs` are their output tensors in the model's graph; `reason` says
-    why there are none (and is None when there are).
+    Attributes:
+        layers: the watched layers.
+        outputs: their output tensors in the model's graph.
+        graph: the model's top-level `graph.Graph`, or None.
+        reason: why no layer is watched, or None.
     """
+
+    layers: tuple = ()
+    outputs: tuple = ()
+    graph: object = None
+    reason: str | None = None
+
+
+def watch(model):
+    """The `Watched` layers of a model: hidden nonlinear outputs."""
     try:
         outputs = graph_lib.tensors(model.outputs)
     except (AttributeError, ValueError):
-        return [], [], "the model has no layer graph (subclassed)"
+        return Watched(reason="the model has no layer graph (subclassed)")
     if len(outputs) != 1:
-        return [], [], f"the model has {len(outputs)} outputs, not one"
+        return Watched(reason=f"the model has {len(outputs)} outputs, not one")
     graph = graph_lib.functional_graph(model)
     layers = _watched_layers(model, graph)
     if not layers:
-        return [], [], "the model has no hidden layer to watch"
-    return layers, [graph.outputs_of[id(layer)][0] for layer in layers], None
+        return Watched(reason="the model has no hidden layer to watch")
+    return Watched(
+        tuple(layers),
+        tuple(graph.outputs_of[id(layer)][0] for layer in layers),
+        graph,
+    )
 
 
-def measure(model, x, y, shared=None):
+def measure(model, x, y, shared=None, watched=None):
     """Returns `(stats, findings, reason_skipped)` of one batch.
 
     `shared`: the watched layers' values and gradients from the pass that
     measured the signal paths (`measure_paths`), which then serves both;
     None runs a pass of its own, with the model's loss against `y` (None
-    draws random labels for the model's output).
+    draws random labels for the model's output). `watched`: the model's
+    `watch`, when the caller has it.
     """
-    layers, outputs, reason = watch(model)
-    if reason:
-        return None, [], reason
-    graph = graph_lib.functional_graph(model)
+    watched = watched or watch(model)
+    if watched.reason:
+        return None, [], watched.reason
+    layers, outputs, graph = watched.layers, watched.outputs, watched.graph
     if shared is not None:
         stats = signals.pass_statistics(layers, *shared)
         loss_name = SHARED_LOSS
@@ -104,7 +123,7 @@ def measure(model, x, y, shared=None):
                 loss_fn,
                 bins=None,
                 training=True,
-                outputs=outputs,
+                outputs=list(outputs),
             )
             stats = probe(x, y)
     stats["verdict"] = signals.verdict(stats)
@@ -137,16 +156,9 @@ def _zero_kernel_after(layer, graph):
     when no such layer follows. (A layer whose own kernel is zero is not
     asked: under relu it passes no gradient either way.)
     """
-    seen, stack = set(), graph.consumers(layer)
-    while stack:
-        reader = stack.pop()
-        if id(reader) in seen:
-            continue
-        seen.add(id(reader))
-        if _zero_kernel(reader):
-            return reader.name
-        stack.extend(graph.consumers(reader))
-    return None
+    return next(
+        (r.name for r in graph.downstream([layer]) if _zero_kernel(r)), None
+    )
 
 
 @contextlib.contextmanager
@@ -277,7 +289,7 @@ def measure_paths(model, propagation, x, watched=None):
     counted per pooled position (times the square root of the path's
     `pooled` positions), as predicted.
 
-    With `watched` (`watch`'s layers and outputs) and one path that ends
+    With `watched` (a `Watched`) and one path that ends
     at the model's output, the same pass also returns the watched layers'
     values and gradients, so that a batch costs the doctor one forward and
     one backward pass. Their gradients are then those of sum(z * r): at z,
@@ -307,7 +319,9 @@ def measure_paths(model, propagation, x, watched=None):
     except (ValueError, TypeError) as e:
         return None, f"the entries cannot be computed alone ({e})", None
     values = [tf.constant(v / r if (r := _rms(v)) > 0 else v) for v in values]
-    layers, outputs = watched or ([], [])
+    layers, outputs = (
+        (watched.layers, list(watched.outputs)) if watched else ((), [])
+    )
     model_outputs = {id(t) for t in graph_lib.tensors(model.outputs)}
     for path in propagation.paths:
         end, pre = path.end, path.pre
